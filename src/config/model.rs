@@ -1,0 +1,239 @@
+//! The typed, immutable configuration: what keepalived.conf means once parsed.
+//!
+//! Built once by the parser (allocation is fine here), then only read. Reload (a later issue)
+//! builds a new `Config` and diffs it against the running one.
+
+use core::time::Duration;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+/// Where something came from in the configuration, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: u32,
+}
+
+impl core::fmt::Display for Location {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub instances: Vec<VrrpInstance>,
+    /// Blocks and keywords this version recognises as keepalived's but does not act on yet
+    /// (notify, track_script, virtual_server, ...). Kept so later issues can fill them in and
+    /// so `-t` can report them; each was also logged as a warning with file:line.
+    pub unhandled: Vec<Unhandled>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unhandled {
+    pub at: Location,
+    /// The keyword, e.g. `virtual_server` or `notify_master`.
+    pub keyword: String,
+    /// The rest of the line's words (a block's contents are not kept).
+    pub args: Vec<String>,
+}
+
+/// VRRP protocol version (RFC 3768 = 2, RFC 5798 = 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VrrpVersion {
+    V2,
+    V3,
+}
+
+/// `global_defs { ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlobalDefs {
+    pub router_id: Option<String>,
+    /// `vrrp_version` (default 2).
+    pub vrrp_version: VrrpVersion,
+    /// `vrrp_mcast_group4` (default 224.0.0.18).
+    pub vrrp_mcast_group4: Ipv4Addr,
+    /// `vrrp_garp_master_delay` (default 5 s): delay before the second GARP burst.
+    pub vrrp_garp_master_delay: Duration,
+    /// `vrrp_garp_master_repeat` (default 5): GARPs per burst.
+    pub vrrp_garp_master_repeat: u32,
+    /// `vrrp_garp_master_refresh` (default none): re-announce while master.
+    pub vrrp_garp_master_refresh: Option<Duration>,
+    /// `vrrp_garp_interval` (default 0): gap between GARPs of a burst.
+    pub vrrp_garp_interval: Duration,
+    pub vrrp_strict: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    /// Stored for the scripts issue.
+    pub enable_script_security: bool,
+    /// Stored for the scripts issue: user and optional group.
+    pub script_user: Option<(String, Option<String>)>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            vrrp_version: VrrpVersion::V2,
+            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            vrrp_garp_master_delay: Duration::from_secs(5),
+            vrrp_garp_master_repeat: 5,
+            vrrp_garp_master_refresh: None,
+            vrrp_garp_interval: Duration::ZERO,
+            vrrp_strict: false,
+            vrrp_skip_check_adv_addr: false,
+            enable_script_security: false,
+            script_user: None,
+        }
+    }
+}
+
+/// `state MASTER|BACKUP`: the state an instance asks for at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialState {
+    Master,
+    Backup,
+}
+
+/// VRRPv2 authentication (RFC 3768 5.3.6). Only PASS is supported (AH is obsolete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// `auth_type PASS`: the password, at most 8 bytes (longer is truncated as keepalived does),
+    /// zero-padded on the wire.
+    Pass([u8; 8]),
+}
+
+/// Address scope of a virtual address, as `ip addr` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Site,
+    Link,
+    Host,
+    Nowhere,
+    /// A numeric scope.
+    Other(u8),
+}
+
+impl Scope {
+    /// The rtnetlink value (RT_SCOPE_*).
+    pub fn to_rt(self) -> u8 {
+        match self {
+            Scope::Global => 0,
+            Scope::Site => 200,
+            Scope::Link => 253,
+            Scope::Host => 254,
+            Scope::Nowhere => 255,
+            Scope::Other(n) => n,
+        }
+    }
+}
+
+/// One line of `virtual_ipaddress { }`: `ADDR[/LEN] [brd X] [dev IF] [scope S] [label L]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualAddr {
+    pub addr: IpAddr,
+    /// Prefix length (default 32 for IPv4, 128 for IPv6, as keepalived).
+    pub prefix_len: u8,
+    pub broadcast: Option<Ipv4Addr>,
+    /// `dev IF`; default is the instance's interface.
+    pub dev: Option<String>,
+    pub scope: Scope,
+    pub label: Option<String>,
+}
+
+/// `vrrp_instance NAME { ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VrrpInstance {
+    pub name: String,
+    pub at: Location,
+    pub initial_state: InitialState,
+    pub interface: String,
+    /// `virtual_router_id` 1..=255.
+    pub vrid: u8,
+    /// `priority` 1..=255 (default 100); 255 is the address owner.
+    pub priority: u8,
+    /// `advert_int` (default 1 s). v2: whole seconds. v3: a multiple of 10 ms, < 40.96 s.
+    pub advert_int: Duration,
+    /// `version` in the instance, else `vrrp_version` from global_defs.
+    pub version: VrrpVersion,
+    /// false with `nopreempt`.
+    pub preempt: bool,
+    /// `preempt_delay` (default 0, at most 1000 s).
+    pub preempt_delay: Duration,
+    pub auth: Option<Auth>,
+    /// `virtual_ipaddress`: carried in adverts.
+    pub vips: Vec<VirtualAddr>,
+    /// `virtual_ipaddress_excluded`: added/removed like VIPs, not carried in adverts.
+    pub excluded_vips: Vec<VirtualAddr>,
+    /// `unicast_src_ip`; with peers, the source of unicast adverts.
+    pub unicast_src_ip: Option<IpAddr>,
+    /// `unicast_peer { }`: when not empty the instance runs in unicast mode.
+    pub unicast_peers: Vec<IpAddr>,
+    /// `mcast_src_ip`: the source of multicast adverts (default: the interface's primary address).
+    pub mcast_src_ip: Option<IpAddr>,
+    /// `garp_master_delay`, else global `vrrp_garp_master_delay`.
+    pub garp_master_delay: Duration,
+    /// `garp_master_repeat`, else global `vrrp_garp_master_repeat`.
+    pub garp_master_repeat: u32,
+    /// `garp_master_refresh`, else global `vrrp_garp_master_refresh`.
+    pub garp_master_refresh: Option<Duration>,
+    /// `accept` / `no_accept` (RFC 5798 Accept_Mode).
+    pub accept: bool,
+    pub dont_track_primary: bool,
+}
+
+impl VrrpInstance {
+    /// RFC 5798 6.1: priority 255 means this router owns the addresses.
+    pub fn is_address_owner(&self) -> bool {
+        self.priority == 255
+    }
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
+    }
+}
+
+/// A configuration that cannot be used. Displayed as keepalived does, naming file, line and
+/// keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub kind: ConfigErrorKind,
+    /// Where, when the error is tied to a place in a file.
+    pub at: Option<Location>,
+    /// The keyword being handled, if any.
+    pub keyword: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// The main configuration file cannot be read: keepalived exits 4 (KEEPALIVED_EXIT_NO_CONFIG).
+    FileMissing,
+    /// Anything else wrong with the configuration: exit 5 (KEEPALIVED_EXIT_CONFIG).
+    Invalid,
+}
+
+impl ConfigError {
+    /// The process exit code keepalived uses for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            ConfigErrorKind::FileMissing => 4,
+            ConfigErrorKind::Invalid => 5,
+        }
+    }
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let Some(at) = &self.at {
+            write!(f, "{at}: ")?;
+        }
+        if let Some(k) = &self.keyword {
+            write!(f, "{k}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,0 +1,2 @@
+//! The OS edge: poll loop, sockets, signals, child processes, the clock.
+#![allow(unsafe_code)]

@@ -1,0 +1,3 @@
+fn main() {
+    println!("keepalived-rs: work in progress");
+}

@@ -1,0 +1,1 @@
+//! rtnetlink messages (filled in by the netlink work).

@@ -1,0 +1,1 @@
+//! VRRP state machine (in progress).

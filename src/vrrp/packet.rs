@@ -1,0 +1,1 @@
+//! VRRP advert receive checks and building (in progress).

@@ -1,0 +1,1 @@
+//! Packet formats (filled in by the wire work).
