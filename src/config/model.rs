@@ -31,6 +31,25 @@ pub struct Config {
     pub unhandled: Vec<Unhandled>,
 }
 
+impl Config {
+    /// The distinct interface names the configuration uses, in order of first use: each
+    /// instance's `interface`, then the `dev` of its (excluded) virtual addresses.
+    pub fn interfaces(&self) -> impl Iterator<Item = &str> {
+        let mut names: Vec<&str> = Vec::new();
+        for inst in &self.instances {
+            let devs = inst.vips.iter().chain(&inst.excluded_vips);
+            let all = core::iter::once(inst.interface.as_str())
+                .chain(devs.filter_map(|v| v.dev.as_deref()));
+            for name in all {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names.into_iter()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unhandled {
     pub at: Location,
@@ -38,6 +57,9 @@ pub struct Unhandled {
     pub keyword: String,
     /// The rest of the line's words (a block's contents are not kept).
     pub args: Vec<String>,
+    /// true: a keyword keepalived knows that we do not act on yet. false: a word keepalived does
+    /// not know either (it warns "Unknown keyword"; `keepalived -t` then exits 5).
+    pub known: bool,
 }
 
 /// VRRP protocol version (RFC 3768 = 2, RFC 5798 = 3).
@@ -172,6 +194,8 @@ pub struct VrrpInstance {
     /// `unicast_peer { }`: when not empty the instance runs in unicast mode.
     pub unicast_peers: Vec<IpAddr>,
     /// `mcast_src_ip`: the source of multicast adverts (default: the interface's primary address).
+    /// keepalived has one source address that both keywords set, so this and `unicast_src_ip`
+    /// hold the same value (the last of the two keywords given).
     pub mcast_src_ip: Option<IpAddr>,
     /// `garp_master_delay`, else global `vrrp_garp_master_delay`.
     pub garp_master_delay: Duration,
@@ -191,6 +215,15 @@ impl VrrpInstance {
     }
     pub fn is_unicast(&self) -> bool {
         !self.unicast_peers.is_empty()
+    }
+    /// The instance's address family (its VIPs, peers and source address all share it; with
+    /// none of them it is IPv4).
+    pub fn is_ipv6(&self) -> bool {
+        let first = self.vips.first().map(|v| v.addr);
+        first
+            .or(self.unicast_peers.first().copied())
+            .or(self.unicast_src_ip)
+            .is_some_and(|a| a.is_ipv6())
     }
 }
 

@@ -1,0 +1,521 @@
+//! keepalived.conf lexing: comments, quoting, braces and `include`.
+//!
+//! The output is a flat list of items, each with the file and line it came from. As keepalived
+//! does, every `{` and `}` outside quotes is an item of its own, so `unicast_peer { 192.0.2.2 }`
+//! becomes `unicast_peer`, `{`, `192.0.2.2`, `}`. `include` is textual: the lines of the included
+//! files take its place (sorted glob order), so an include may sit anywhere, also inside a block.
+
+use super::model::{ConfigError, ConfigErrorKind, Location};
+use std::path::{Component, Path, PathBuf};
+
+/// Deepest chain of includes (the main file is depth 0).
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Item {
+    /// The words of (part of) a line, quotes removed.
+    Words(Vec<String>),
+    Open,
+    Close,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lexed {
+    pub at: Location,
+    pub item: Item,
+}
+
+pub(crate) fn invalid(at: &Location, keyword: Option<&str>, message: String) -> ConfigError {
+    ConfigError {
+        kind: ConfigErrorKind::Invalid,
+        at: Some(at.clone()),
+        keyword: keyword.map(str::to_string),
+        message,
+    }
+}
+
+/// Reads and lexes the main file; a file that cannot be read is `FileMissing`.
+pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|e| ConfigError {
+        kind: ConfigErrorKind::FileMissing,
+        at: None,
+        keyword: None,
+        message: format!("cannot read configuration file {}: {e}", path.display()),
+    })?;
+    let mut lexer = Lexer::default();
+    lexer.enter(path);
+    lexer.text(&String::from_utf8_lossy(&bytes), path)?;
+    Ok(lexer.out)
+}
+
+/// Lexes `text` as if it were the file `file` (includes are relative to its directory).
+pub(crate) fn lex_str(text: &str, file: &Path) -> Result<Vec<Lexed>, ConfigError> {
+    let mut lexer = Lexer::default();
+    lexer.enter(file);
+    lexer.text(text, file)?;
+    Ok(lexer.out)
+}
+
+#[derive(Default)]
+struct Lexer {
+    out: Vec<Lexed>,
+    /// The files being read, outermost first (canonical where possible), to find include loops.
+    stack: Vec<PathBuf>,
+}
+
+impl Lexer {
+    fn enter(&mut self, path: &Path) {
+        self.stack
+            .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    }
+
+    fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
+        for (n, raw) in text.lines().enumerate() {
+            let at = Location {
+                file: file.to_path_buf(),
+                line: n as u32 + 1,
+            };
+            let line = decomment(raw, &at)?;
+            let mut line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            // `@ID line` is only for the config id ID and `@^ID line` for all others; we have
+            // no config id (keepalived's -i), so the first never applies and the second always.
+            if let Some(rest) = line.strip_prefix('@') {
+                let negated = rest.starts_with('^');
+                match rest.find([' ', '\t']) {
+                    Some(i) if negated => line = rest[i..].trim(),
+                    _ => continue,
+                }
+            }
+            if line.starts_with('$') || line.starts_with("~SEQ") || line.starts_with("~LST") {
+                return Err(invalid(
+                    &at,
+                    None,
+                    format!("parameter definitions and sequences are not supported: '{line}'"),
+                ));
+            }
+            if let Some(pattern) = include_pattern(line) {
+                self.include(pattern, file, &at)?;
+                continue;
+            }
+            self.words(line, &at)?;
+        }
+        Ok(())
+    }
+
+    /// Splits a decommented line into words and braces.
+    fn words(&mut self, line: &str, at: &Location) -> Result<(), ConfigError> {
+        let mut words = Vec::new();
+        let mut chars = line.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+            } else if c == '{' || c == '}' {
+                chars.next();
+                if !words.is_empty() {
+                    self.push(at, Item::Words(core::mem::take(&mut words)));
+                }
+                self.push(at, if c == '{' { Item::Open } else { Item::Close });
+            } else if c == '"' {
+                // A quoted word runs to the next quote, spaces and braces included.
+                chars.next();
+                let mut word = String::new();
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some(c) => word.push(c),
+                        None => {
+                            return Err(invalid(
+                                at,
+                                None,
+                                format!("unterminated quote in '{line}'"),
+                            ))
+                        }
+                    }
+                }
+                words.push(word);
+            } else {
+                let mut word = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() || matches!(c, '"' | '{' | '}') {
+                        break;
+                    }
+                    word.push(c);
+                    chars.next();
+                }
+                words.push(word);
+            }
+        }
+        if !words.is_empty() {
+            self.push(at, Item::Words(words));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, at: &Location, item: Item) {
+        self.out.push(Lexed {
+            at: at.clone(),
+            item,
+        });
+    }
+
+    fn include(&mut self, pattern: &str, file: &Path, at: &Location) -> Result<(), ConfigError> {
+        let err = |m: String| invalid(at, Some("include"), m);
+        if self.stack.len() > MAX_INCLUDE_DEPTH {
+            return Err(err(format!(
+                "includes nested deeper than {MAX_INCLUDE_DEPTH} levels at '{pattern}'"
+            )));
+        }
+        let base = file.parent().unwrap_or(Path::new(""));
+        let paths = expand(pattern, base);
+        if paths.is_empty() {
+            // keepalived logs this and carries on.
+            log::warn!("{at}: include: no configuration file matches '{pattern}'");
+        }
+        for path in paths {
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    log::warn!("{at}: include: {}: {e} - skipping", path.display());
+                    continue;
+                }
+            };
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if !meta.is_file() || meta.permissions().mode() & 0o111 != 0 {
+                    log::warn!(
+                        "{at}: include: {} is not a regular non-executable file - skipping",
+                        path.display()
+                    );
+                    continue;
+                }
+            }
+            let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if self.stack.contains(&canonical) {
+                return Err(err(format!(
+                    "include loop: {} is already being read",
+                    path.display()
+                )));
+            }
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    log::warn!(
+                        "{at}: include: cannot read {}: {e} - skipping",
+                        path.display()
+                    );
+                    continue;
+                }
+            };
+            self.stack.push(canonical);
+            self.text(&String::from_utf8_lossy(&bytes), &path)?;
+            self.stack.pop();
+        }
+        Ok(())
+    }
+}
+
+/// Removes a `#` or `!` comment (outside quotes) and the `\` of `\#` and `\!`.
+fn decomment(raw: &str, at: &Location) -> Result<String, ConfigError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut quoted = false;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if !quoted && matches!(chars.peek(), Some('#' | '!')) => {
+                out.extend(chars.next());
+                continue;
+            }
+            '#' | '!' if !quoted => break,
+            _ => {}
+        }
+        out.push(c);
+    }
+    if quoted {
+        return Err(invalid(
+            at,
+            raw.split_whitespace().next(),
+            format!("unterminated quote in '{}'", raw.trim()),
+        ));
+    }
+    Ok(out)
+}
+
+/// `include PATTERN` (also keepalived's `includer`, `includem`, ... variants): the pattern.
+fn include_pattern(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("include")?;
+    let rest = match rest.chars().next()? {
+        c if c.is_whitespace() => rest,
+        'r' | 'm' | 'w' | 'b' | 'a' if rest[1..].starts_with([' ', '\t']) => &rest[1..],
+        _ => return None,
+    };
+    Some(rest.trim())
+}
+
+/// The existing paths a shell-style pattern names, sorted. `{a,b}` alternatives are expanded
+/// first, then `*`, `?` and `[...]` in any component are matched against directory entries.
+/// A relative pattern is taken from `base`.
+pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for alt in brace_alternatives(pattern) {
+        let mut current = vec![base.to_path_buf()];
+        for comp in Path::new(&alt).components() {
+            let mut next = Vec::new();
+            for dir in &current {
+                match comp {
+                    Component::RootDir => next.push(PathBuf::from("/")),
+                    Component::Normal(name) => {
+                        let name = name.to_string_lossy();
+                        if !name.contains(['*', '?', '[']) {
+                            next.push(dir.join(unescape(&name)));
+                            continue;
+                        }
+                        let dir_or_dot = if dir.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            dir.as_path()
+                        };
+                        let Ok(entries) = std::fs::read_dir(dir_or_dot) else {
+                            continue;
+                        };
+                        for entry in entries.flatten() {
+                            let entry_name = entry.file_name();
+                            if glob_match(&name, &entry_name.to_string_lossy()) {
+                                next.push(dir.join(entry_name));
+                            }
+                        }
+                    }
+                    other => next.push(dir.join(other.as_os_str())),
+                }
+            }
+            current = next;
+        }
+        found.extend(current.into_iter().filter(|p| p.exists()));
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    out
+}
+
+/// Expands the first `{a,b,...}` group (recursively), as glob's GLOB_BRACE.
+fn brace_alternatives(pattern: &str) -> Vec<String> {
+    let b = pattern.as_bytes();
+    let Some(open) = b.iter().position(|&c| c == b'{') else {
+        return vec![pattern.to_string()];
+    };
+    let mut depth = 0;
+    let mut commas = Vec::new();
+    for (i, &c) in b.iter().enumerate().skip(open) {
+        match c {
+            b'{' => depth += 1,
+            b',' if depth == 1 => commas.push(i),
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    if commas.is_empty() {
+                        break;
+                    }
+                    let (head, tail) = (&pattern[..open], &pattern[i + 1..]);
+                    let mut starts = vec![open + 1];
+                    starts.extend(commas.iter().map(|c| c + 1));
+                    let mut ends = commas.clone();
+                    ends.push(i);
+                    return starts
+                        .iter()
+                        .zip(&ends)
+                        .flat_map(|(&s, &e)| {
+                            brace_alternatives(&format!("{head}{}{tail}", &pattern[s..e]))
+                        })
+                        .collect();
+                }
+            }
+            _ => {}
+        }
+    }
+    vec![pattern.to_string()]
+}
+
+/// Shell pattern match of one file name: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`/`[^x]`, `\x`.
+/// A leading `.` in the name must be matched by a literal `.` (as glob(3) without GLOB_PERIOD).
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    if n.first() == Some(&'.') && p.first() != Some(&'.') {
+        return false;
+    }
+    // Iterative matching with one backtrack point for the last `*`.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        let step = match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+                continue;
+            }
+            Some('?') => Some(1),
+            Some('[') => match class_match(&p[pi..], n[ni]) {
+                Some((true, len)) => Some(len),
+                Some((false, _)) => None,
+                None => (n[ni] == '[').then_some(1),
+            },
+            Some('\\') if pi + 1 < p.len() => (p[pi + 1] == n[ni]).then_some(2),
+            Some(&c) => (c == n[ni]).then_some(1),
+            None => None,
+        };
+        match (step, star) {
+            (Some(len), _) => {
+                pi += len;
+                ni += 1;
+            }
+            (None, Some((sp, sn))) => {
+                pi = sp + 1;
+                ni = sn + 1;
+                star = Some((sp, sn + 1));
+            }
+            (None, None) => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Matches `c` against the class at the start of `p` (which begins with `[`): whether it
+/// matched and the class's length, or None if the class is not closed.
+fn class_match(p: &[char], c: char) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = matches!(p.get(i), Some('!' | '^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let lo = *p.get(i)?;
+        if lo == ']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        first = false;
+        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&hi| hi != ']') {
+            matched |= lo <= c && c <= p[i + 2];
+            i += 3;
+        } else {
+            matched |= lo == c;
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(text: &str) -> Vec<Item> {
+        lex_str(text, Path::new("/nonexistent/k.conf"))
+            .unwrap()
+            .into_iter()
+            .map(|l| l.item)
+            .collect()
+    }
+
+    fn w(words: &[&str]) -> Item {
+        Item::Words(words.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn braces_split_lines_and_comments_are_removed() {
+        assert_eq!(
+            lex("unicast_peer { 192.0.2.2 } # peers\n! whole line\nstate MASTER!x\n"),
+            vec![
+                w(&["unicast_peer"]),
+                Item::Open,
+                w(&["192.0.2.2"]),
+                Item::Close,
+                w(&["state", "MASTER"]),
+            ]
+        );
+        assert_eq!(
+            lex("a{b}c"),
+            vec![w(&["a"]), Item::Open, w(&["b"]), Item::Close, w(&["c"])]
+        );
+    }
+
+    #[test]
+    fn quotes_keep_spaces_braces_and_comment_characters() {
+        assert_eq!(
+            lex("notify \"/bin/x a {b} #c !d\" tail\nauth_pass \\#x\n"),
+            vec![
+                w(&["notify", "/bin/x a {b} #c !d", "tail"]),
+                w(&["auth_pass", "#x"])
+            ]
+        );
+        assert_eq!(lex("x \"\"\n"), vec![w(&["x", ""])]);
+        let e = lex_str("a\nnotify \"/bin/x\n", Path::new("/t/q.conf")).unwrap_err();
+        assert_eq!(e.at.unwrap().to_string(), "/t/q.conf:2");
+        assert!(e.message.contains("unterminated quote"), "{}", e.message);
+    }
+
+    #[test]
+    fn line_numbers_and_conditionals() {
+        let l = lex_str(
+            "\n\n  x 1\r\n@node1 y 2\n@^node1 z 3\n",
+            Path::new("/t/a.conf"),
+        )
+        .unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].at.line, 3);
+        assert_eq!(l[0].item, w(&["x", "1"]));
+        assert_eq!(l[1].at.line, 5);
+        assert_eq!(l[1].item, w(&["z", "3"]));
+        let e = lex_str("$IF=eth0\n", Path::new("/t/a.conf")).unwrap_err();
+        assert!(e.message.contains("not supported"));
+    }
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob_match("*.conf", "a.conf"));
+        assert!(!glob_match("*.conf", "a.conf.bak"));
+        assert!(!glob_match("*.conf", ".hidden.conf"));
+        assert!(glob_match(".*.conf", ".hidden.conf"));
+        assert!(glob_match("vrrp-?.conf", "vrrp-1.conf"));
+        assert!(!glob_match("vrrp-?.conf", "vrrp-12.conf"));
+        assert!(glob_match("vrrp-[0-9][a-c].conf", "vrrp-7b.conf"));
+        assert!(!glob_match("vrrp-[0-9][a-c].conf", "vrrp-7d.conf"));
+        assert!(glob_match("x[!a]", "xb"));
+        assert!(!glob_match("x[!a]", "xa"));
+        assert!(glob_match("x[]a]", "x]"));
+        assert!(glob_match("a*b*c", "aXXbYYbc"));
+        assert!(glob_match("a\\*", "a*"));
+        assert!(!glob_match("a\\*", "ab"));
+        assert!(glob_match("*", "x"));
+        assert!(glob_match("[", "["));
+        assert_eq!(brace_alternatives("/d/{a,b{1,2}}.conf").len(), 3);
+        assert_eq!(brace_alternatives("/d/{a}.conf"), vec!["/d/{a}.conf"]);
+    }
+
+    #[test]
+    fn include_keyword_variants() {
+        assert_eq!(
+            include_pattern("include  /etc/k/*.conf "),
+            Some("/etc/k/*.conf")
+        );
+        assert_eq!(include_pattern("includer x"), Some("x"));
+        assert_eq!(include_pattern("include_x y"), None);
+        assert_eq!(include_pattern("includes"), None);
+    }
+}

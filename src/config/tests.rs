@@ -1,0 +1,879 @@
+//! Parsing whole configurations: seeds from real guides, includes, defaults, errors.
+//!
+//! What `keepalived -t -f FILE` (2.2.7, Debian) says about the same inputs, and what we do:
+//!
+//! | input                                   | keepalived -t                               | us |
+//! |-----------------------------------------|---------------------------------------------|----|
+//! | `advert_int 1.5` (v2)                   | "must be an integer. rounding" -> 2 s, rc 5 | warn, 2 s |
+//! | `advert_int 0.015` (v3)                 | "units of 10ms - rounding" -> 0.02, rc 5    | warn, 0.02 s |
+//! | `advert_int 41` (v3)                    | "out of range", set to 40.95, rc 5          | error |
+//! | `advert_int 0` / `abc`                  | "not valid ... ignoring" (1 s), rc 5        | error |
+//! | `priority 0` / `256`                    | "not valid ... Using default 100", rc 5     | error |
+//! | `virtual_router_id 0` / missing         | "must be set", rc 5                         | error |
+//! | no `interface`                          | "Unknown interface!", rc 5                  | error |
+//! | `state FOO`                             | "defaulting to BACKUP", rc 5                | error |
+//! | `preempt_delay 1001`                    | "must be between 0-1000", rc 5              | error |
+//! | `garp_master_repeat 0`                  | "setting to 1", rc 5                        | warn, 1 |
+//! | VIP `192.0.2.300`, `/33`                | "invalid IP ... skipping" / "using 32", rc 5| error |
+//! | unknown VIP option `foo`                | "Unknown configuration entry", rc 5         | warn + unhandled |
+//! | IPv4 and IPv6 VIPs mixed                | "family must match ... ignoring", rc 5      | error |
+//! | same VRID, interface, family            | "both use VRID 51 ... on interface", rc 5   | error |
+//! | extra `}` / missing `}`                 | "Extra '}' found" / "missing '}'s", rc 5    | error |
+//! | unterminated `"`                        | "Unterminated quote", rc 5                  | error |
+//! | unknown keyword (with a block)          | "Unknown keyword", block misparsed, rc 5    | warn + unhandled, block skipped |
+//! | `notify_master`, `track_interface`, ... | accepted (rc 0, or 6 for script security)   | warn + unhandled (known) |
+//! | no VIP, v2 / v3                         | "at least one is sensible" / "required"     | warn / error |
+//! | v3 + authentication                     | "does not support authentication", rc 5     | warn, no auth |
+//! | vrrp_strict + authentication            | "Strict mode does not support auth", rc 5   | warn, no auth |
+//! | `auth_type AH`                          | accepted, rc 0 (AH implemented)             | error: not supported |
+//! | `auth_pass` longer than 8               | "Truncating auth_pass to 8", rc 5           | warn, truncated |
+//! | IPv6 VIPs with `version 2`              | accepted as v2, rc 0 (v3 only if strict)    | warn, v3 |
+//! | `vrrp_garp_interval 0`                  | "outside range [0.000001, ...]", rc 5 (0)   | 0, silently |
+//! | `nopreempt` with `state MASTER`         | "will not work ... clearing", rc 5          | warn, cleared |
+//! | unicast_src_ip without unicast_peer     | "deprecated ... multicast", rc 5            | warn, multicast |
+//! | `include` of a missing file             | "Config files missing", rc 5 in -t          | warn |
+//! | `include` of itself                     | "Too many open files", then carries on      | error: include loop |
+//!
+//! keepalived -t exits 5 for anything it reports; our `-t` can exit non-zero when
+//! `Config::unhandled` has an entry with `known == false`.
+
+use super::*;
+use core::time::Duration;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/config")
+        .join(name)
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    parse_str(text, Path::new("/etc/keepalived/keepalived.conf"))
+}
+
+fn ok(text: &str) -> Config {
+    parse(text).unwrap_or_else(|e| panic!("{e}\n--- in:\n{text}"))
+}
+
+fn one(body: &str) -> VrrpInstance {
+    let text = format!("vrrp_instance VI_1 {{\n{body}\n}}\n");
+    ok(&text).instances.remove(0)
+}
+
+/// Instance with the required keywords plus `body`.
+fn inst(body: &str) -> VrrpInstance {
+    one(&format!(
+        "interface eth0\nvirtual_router_id 51\nvirtual_ipaddress {{ 192.0.2.100 }}\n{body}"
+    ))
+}
+
+fn err_of(text: &str) -> ConfigError {
+    match parse(text) {
+        Ok(c) => panic!("accepted: {c:?}\n--- in:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+fn keywords(c: &Config) -> Vec<(&str, bool)> {
+    c.unhandled
+        .iter()
+        .map(|u| (u.keyword.as_str(), u.known))
+        .collect()
+}
+
+fn v4(s: &str) -> IpAddr {
+    IpAddr::V4(s.parse().unwrap())
+}
+
+/// A directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "keepalived-rs-config-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn seed_master_config_from_a_guide() {
+    let c = load(&fixture("seed-master.conf")).unwrap();
+    assert_eq!(c.global.router_id.as_deref(), Some("NodeA"));
+    assert_eq!(c.instances.len(), 1);
+    let i = &c.instances[0];
+    assert_eq!(i.name, "HA_Group");
+    assert_eq!(i.at.line, 15);
+    assert_eq!(i.initial_state, InitialState::Master);
+    assert_eq!(i.interface, "ens33");
+    assert_eq!((i.vrid, i.priority), (51, 100));
+    assert_eq!(i.advert_int, Duration::from_secs(1));
+    assert_eq!(i.version, VrrpVersion::V2);
+    // "secure123" is 9 bytes: keepalived keeps the first 8.
+    assert_eq!(i.auth, Some(Auth::Pass(*b"secure12")));
+    assert_eq!(i.vips.len(), 1);
+    assert_eq!(i.vips[0].addr, v4("192.168.192.200"));
+    assert_eq!(i.vips[0].prefix_len, 24);
+    assert!(i.accept && i.preempt);
+    assert_eq!(
+        keywords(&c),
+        [
+            ("notification_email", true),
+            ("notification_email_from", true),
+            ("smtp_server", true),
+            ("smtp_connect_timeout", true),
+            ("virtual_server", true),
+        ]
+    );
+    let vs = &c.unhandled[4];
+    assert_eq!(vs.args, ["192.168.192.200", "80"]);
+    assert_eq!(vs.at.line, 31);
+    assert!(vs.at.file.ends_with("tests/config/seed-master.conf"));
+}
+
+#[test]
+fn seed_guide_config_errors_on_its_placeholder_state() {
+    // The guide writes `state MASTER|BACKUP` meaning "one of".
+    let path = fixture("seed-guide.conf");
+    let e = load(&path).unwrap_err();
+    assert_eq!(e.kind, ConfigErrorKind::Invalid);
+    assert_eq!(e.exit_code(), 5);
+    assert_eq!(
+        e.at,
+        Some(Location {
+            file: path.clone(),
+            line: 21
+        })
+    );
+    assert_eq!(e.keyword.as_deref(), Some("state"));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:21: state: 'MASTER|BACKUP' is not MASTER or BACKUP",
+            path.display()
+        )
+    );
+
+    // Filled in, it is a strict-mode configuration.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("MASTER|BACKUP", "BACKUP");
+    let c = parse_str(&text, &path).unwrap();
+    let g = &c.global;
+    assert!(g.vrrp_strict && g.vrrp_skip_check_adv_addr);
+    assert_eq!(g.router_id.as_deref(), Some("LVS01"));
+    assert_eq!(g.vrrp_mcast_group4, Ipv4Addr::new(225, 0, 0, 18));
+    assert_eq!(g.vrrp_garp_interval, Duration::ZERO);
+    let i = &c.instances[0];
+    assert_eq!(i.auth, None, "strict mode ignores authentication");
+    assert!(!i.accept, "strict mode, not owner: no accept");
+    assert_eq!(i.vips.len(), 3);
+    assert_eq!(i.vips[1].dev.as_deref(), Some("eth1"));
+    assert_eq!(i.vips[2].label.as_deref(), Some("eth2:1"));
+    assert_eq!(c.interfaces().collect::<Vec<_>>(), ["eth0", "eth1", "eth2"]);
+    assert_eq!(
+        keywords(&c),
+        [
+            ("notification_email", true),
+            ("notification_email_from", true),
+            ("smtp_server", true),
+            ("smtp_connect_timeout", true),
+            ("vrrp_gna_interval", true),
+            ("vrrp_iptables", true),
+            ("track_interface", true),
+        ]
+    );
+}
+
+#[test]
+fn seed_script_config_records_script_tracking() {
+    let c = load(&fixture("seed-script.conf")).unwrap();
+    let i = &c.instances[0];
+    assert_eq!(i.vips[0].addr, v4("192.168.91.188"));
+    assert_eq!(i.auth, Some(Auth::Pass(*b"1111\0\0\0\0")));
+    assert_eq!(
+        keywords(&c),
+        [("vrrp_script", true), ("track_script", true)]
+    );
+    assert_eq!(c.unhandled[0].args, ["check_nginx"]);
+    assert_eq!(c.unhandled[1].at.line, 21);
+}
+
+#[test]
+fn defaults() {
+    let i = inst("");
+    assert_eq!(i.initial_state, InitialState::Backup);
+    assert_eq!(i.priority, 100);
+    assert_eq!(i.advert_int, Duration::from_secs(1));
+    assert_eq!(i.version, VrrpVersion::V2);
+    assert!(i.preempt && i.accept && !i.dont_track_primary);
+    assert_eq!(i.preempt_delay, Duration::ZERO);
+    assert_eq!(i.auth, None);
+    assert_eq!(i.garp_master_delay, Duration::from_secs(5));
+    assert_eq!(i.garp_master_repeat, 5);
+    assert_eq!(i.garp_master_refresh, None);
+    assert_eq!((i.unicast_src_ip, i.mcast_src_ip), (None, None));
+    assert!(!i.is_unicast() && !i.is_ipv6());
+    let vip = &i.vips[0];
+    assert_eq!(
+        vip,
+        &VirtualAddr {
+            addr: v4("192.0.2.100"),
+            prefix_len: 32,
+            broadcast: None,
+            dev: None,
+            scope: Scope::Global,
+            label: None
+        }
+    );
+    let g = ok("").global;
+    assert_eq!(g, GlobalDefs::default());
+}
+
+#[test]
+fn master_without_priority_is_the_address_owner() {
+    // vrrp_complete_instance: no priority and state MASTER -> 255; no state -> from priority.
+    let i = inst("state MASTER");
+    assert_eq!((i.priority, i.initial_state), (255, InitialState::Master));
+    assert!(i.is_address_owner());
+    let i = inst("priority 255");
+    assert_eq!(i.initial_state, InitialState::Master);
+    let i = inst("priority 200\nstate MASTER");
+    assert_eq!((i.priority, i.initial_state), (200, InitialState::Master));
+    // strict: the state must follow ownership.
+    let c = ok(
+        "global_defs { vrrp_strict }\nvrrp_instance A {\ninterface eth0\nvirtual_router_id 1\n\
+                priority 200\nstate MASTER\nvirtual_ipaddress { 192.0.2.1 }\n}",
+    );
+    assert_eq!(c.instances[0].initial_state, InitialState::Backup);
+}
+
+#[test]
+fn global_defaults_flow_into_instances() {
+    let c = ok("global_defs {\n vrrp_version 3\n vrrp_garp_master_delay 10\n\
+                vrrp_garp_master_repeat 0\n vrrp_garp_master_refresh 60\n vrrp_garp_interval 0.001\n\
+                script_user nobody nogroup\n enable_script_security\n}\n\
+                vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 192.0.2.1 }\n}\n\
+                vrrp_instance B {\n interface eth0\n virtual_router_id 2\n version 2\n garp_master_delay 1\n\
+                garp_master_repeat 2\n garp_master_refresh 0\n virtual_ipaddress { 192.0.2.2 }\n}\n");
+    let g = &c.global;
+    assert_eq!(g.vrrp_garp_master_repeat, 1, "0 becomes 1 as in keepalived");
+    assert_eq!(g.vrrp_garp_interval, Duration::from_millis(1));
+    assert_eq!(
+        g.script_user,
+        Some(("nobody".into(), Some("nogroup".into())))
+    );
+    assert!(g.enable_script_security);
+    let (a, b) = (&c.instances[0], &c.instances[1]);
+    assert_eq!(a.version, VrrpVersion::V3);
+    assert_eq!(a.garp_master_delay, Duration::from_secs(10));
+    assert_eq!(a.garp_master_repeat, 1);
+    assert_eq!(a.garp_master_refresh, Some(Duration::from_secs(60)));
+    assert_eq!(b.version, VrrpVersion::V2);
+    assert_eq!(b.garp_master_delay, Duration::from_secs(1));
+    assert_eq!(b.garp_master_repeat, 2);
+    assert_eq!(b.garp_master_refresh, None, "0 means no refresh");
+}
+
+#[test]
+fn advert_int_rules_per_version() {
+    let adv = |body: &str| inst(body).advert_int;
+    assert_eq!(adv("advert_int 3"), Duration::from_secs(3));
+    assert_eq!(adv("advert_int 255"), Duration::from_secs(255));
+    // v2 rounds fractions to whole seconds, at least 1.
+    assert_eq!(adv("advert_int 1.5"), Duration::from_secs(2));
+    assert_eq!(adv("advert_int 1.4"), Duration::from_secs(1));
+    assert_eq!(adv("advert_int 0.2"), Duration::from_secs(1));
+    // v3: 10 ms steps, rounded, below 40.96 s; `version` may come after advert_int.
+    assert_eq!(
+        adv("advert_int 0.015\nversion 3"),
+        Duration::from_millis(20)
+    );
+    assert_eq!(adv("version 3\nadvert_int 0.01"), Duration::from_millis(10));
+    assert_eq!(adv("version 3\nadvert_int .05"), Duration::from_millis(50));
+    assert_eq!(
+        adv("version 3\nadvert_int 40.95"),
+        Duration::from_millis(40_950)
+    );
+    assert_eq!(
+        adv("version 3\nadvert_int 0.0149"),
+        Duration::from_millis(10)
+    );
+
+    let base =
+        "vrrp_instance V {\ninterface eth0\nvirtual_router_id 1\nvirtual_ipaddress { 192.0.2.1 }\n";
+    for (body, msg) in [
+        ("version 3\nadvert_int 41", "41 s is out of range (VRRPv3"),
+        ("version 3\nadvert_int 40.96", "out of range"),
+        ("advert_int 256", "out of range [0.01, 255]"),
+        ("advert_int 0", "out of range"),
+        ("advert_int 0.005", "out of range"),
+        ("advert_int abc", "not a number of seconds"),
+        ("advert_int -1", "not a number of seconds"),
+        ("advert_int 1.0000001", "at most 6 decimals"),
+        ("advert_int", "missing value"),
+    ] {
+        let e = err_of(&format!("{base}{body}\n}}\n"));
+        assert_eq!(e.keyword.as_deref(), Some("advert_int"), "{body}");
+        assert_eq!(
+            e.at.as_ref().unwrap().line,
+            5 + body.matches('\n').count() as u32,
+            "{body}"
+        );
+        assert!(e.message.contains(msg), "{body}: {e}");
+    }
+}
+
+#[test]
+fn authentication_rules() {
+    let pass = |body: &str| inst(&format!("authentication {{\n{body}\n}}")).auth;
+    assert_eq!(
+        pass("auth_type PASS\nauth_pass abc"),
+        Some(Auth::Pass(*b"abc\0\0\0\0\0"))
+    );
+    assert_eq!(
+        pass("auth_type PASS\nauth_pass 0123456789"),
+        Some(Auth::Pass(*b"01234567"))
+    );
+    assert_eq!(
+        pass("auth_pass \"a b\"\nauth_type PASS"),
+        Some(Auth::Pass(*b"a b\0\0\0\0\0"))
+    );
+    assert_eq!(pass("auth_type PASS"), None, "no password: ignored");
+    assert_eq!(pass("auth_pass x"), None, "no type: none");
+    // v3 has no authentication: keepalived ignores it, also AH.
+    let i = inst("version 3\nauthentication {\nauth_type AH\nauth_pass x\n}");
+    assert_eq!(i.auth, None);
+
+    let e = err_of(
+        "vrrp_instance V {\ninterface eth0\nvirtual_router_id 1\nauthentication {\n\
+                    auth_type AH\nauth_pass x\n}\nvirtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (5, Some("auth_type"))
+    );
+    assert!(e.message.contains("AH"), "{e}");
+    let e = err_of("vrrp_instance V {\nauthentication {\nauth_type MD5\n}\n}\n");
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (3, Some("auth_type"))
+    );
+}
+
+#[test]
+fn virtual_address_lines() {
+    let i = inst(
+        "virtual_ipaddress_excluded {\n\
+           192.0.2.10/24 brd + dev eth1 scope link label eth1:vip\n\
+           198.51.100.7/30 broadcast - scope 200\n\
+           203.0.113.9/24 brd 203.0.113.255 scope 7 no_track preferred_lft forever\n\
+           2001:db8::1/64 dev eth2\n\
+           fe80::1 label x scope host\n\
+         }",
+    );
+    let x = &i.excluded_vips;
+    assert_eq!(x.len(), 5);
+    assert_eq!(x[0].broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
+    assert_eq!(x[0].dev.as_deref(), Some("eth1"));
+    assert_eq!(x[0].scope, Scope::Link);
+    assert_eq!(x[0].label.as_deref(), Some("eth1:vip"));
+    assert_eq!(x[1].broadcast, Some(Ipv4Addr::new(198, 51, 100, 4)));
+    assert_eq!(x[1].scope, Scope::Site);
+    assert_eq!(x[2].scope, Scope::Other(7));
+    assert_eq!(x[2].broadcast, Some(Ipv4Addr::new(203, 0, 113, 255)));
+    assert_eq!(
+        x[3].addr,
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
+    );
+    assert_eq!((x[3].prefix_len, x[4].prefix_len), (64, 128));
+    // label and scope do not apply to IPv6: dropped with a warning, as keepalived.
+    assert_eq!((x[4].label.clone(), x[4].scope), (None, Scope::Global));
+    // excluded addresses may mix families; the instance stays IPv4.
+    assert!(!i.is_ipv6());
+
+    let c = ok("vrrp_instance V {\ninterface eth0\nvirtual_router_id 1\n\
+                virtual_ipaddress {\n192.0.2.1 no_track foo\n}\n}\n");
+    assert_eq!(keywords(&c), [("no_track", true), ("foo", false)]);
+    assert_eq!(c.unhandled[1].at.line, 5);
+
+    let base = "vrrp_instance V {\ninterface eth0\nvirtual_router_id 1\nvirtual_ipaddress {\n";
+    for (line, msg) in [
+        ("192.0.2.300", "not an IP address"),
+        ("192.0.2.1/33", "not a prefix length"),
+        ("192.0.2.1/", "not a prefix length"),
+        ("192.0.2.1 192.0.2.2", "one address per line"),
+        ("192.0.2.1 dev", "no dev value"),
+        ("192.0.2.1 scope galaxy", "not a scope"),
+        ("192.0.2.1/31 brd +", "too long for a broadcast"),
+        ("2001:db8::1 brd +", "IPv6"),
+        ("192.0.2.1 label abcdefghijklmnop", "longer than 15"),
+        (
+            "192.0.2.1 dev abcdefghijklmnop",
+            "not a valid interface name",
+        ),
+        ("2001:db8::5", "address family must match"),
+    ] {
+        let e = err_of(&format!("{base}192.0.2.50\n{line}\n}}\n}}\n"));
+        assert_eq!(e.at.as_ref().unwrap().line, 6, "{line}");
+        assert_eq!(
+            e.keyword.as_deref(),
+            Some("virtual_ipaddress"),
+            "{line}: {e}"
+        );
+        assert!(e.message.contains(msg), "{line}: {e}");
+    }
+}
+
+#[test]
+fn unicast_and_source_addresses() {
+    let i = inst("unicast_src_ip 192.0.2.1\nunicast_peer {\n 192.0.2.2\n 192.0.2.3 min_ttl 3\n}");
+    assert!(i.is_unicast());
+    assert_eq!(i.unicast_peers, [v4("192.0.2.2"), v4("192.0.2.3")]);
+    assert_eq!(i.unicast_src_ip, Some(v4("192.0.2.1")));
+    // keepalived keeps one source address for both keywords.
+    assert_eq!(i.mcast_src_ip, Some(v4("192.0.2.1")));
+    let i = inst("mcast_src_ip 192.0.2.9");
+    assert_eq!(
+        (i.mcast_src_ip, i.is_unicast()),
+        (Some(v4("192.0.2.9")), false)
+    );
+    // A unicast keyword with no peers stays multicast (keepalived: deprecated usage).
+    assert!(!inst("unicast_src_ip 192.0.2.1").is_unicast());
+
+    let e = err_of(
+        "vrrp_instance V {\ninterface eth0\nvirtual_router_id 1\n\
+                    virtual_ipaddress { 192.0.2.1 }\nunicast_peer {\n2001:db8::2\n}\n}\n",
+    );
+    assert_eq!(e.at.as_ref().unwrap().line, 6);
+    assert!(e.message.contains("family"), "{e}");
+    let e = err_of("vrrp_instance V {\nunicast_peer { 192.0.2.2 ttl 3 }\n}\n");
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (2, Some("unicast_peer"))
+    );
+    let e = err_of("global_defs {\nvrrp_strict\n}\nvrrp_instance V {\ninterface eth0\n\
+                    virtual_router_id 1\nvirtual_ipaddress { 192.0.2.1 }\nunicast_peer { 192.0.2.2 }\n}\n");
+    assert!(e.message.contains("strict"), "{e}");
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (8, Some("unicast_peer"))
+    );
+}
+
+#[test]
+fn ipv6_instances_use_version_3() {
+    let i = inst_v6("");
+    assert!(i.is_ipv6());
+    assert_eq!(i.version, VrrpVersion::V3);
+    assert_eq!(inst_v6("version 2").version, VrrpVersion::V3);
+    let c = ok(
+        "global_defs {\n vrrp_version 2\n}\nvrrp_instance V {\ninterface eth0\n\
+                virtual_router_id 1\nvirtual_ipaddress { fe80::1 }\n}\n",
+    );
+    assert_eq!(c.instances[0].version, VrrpVersion::V3);
+}
+
+fn inst_v6(body: &str) -> VrrpInstance {
+    one(&format!("interface eth0\nvirtual_router_id 1\nvirtual_ipaddress {{\nfe80::1\n2001:db8::1/64\n}}\n{body}"))
+}
+
+#[test]
+fn preempt_and_accept() {
+    let i = inst("nopreempt\npreempt_delay 2.5");
+    // keepalived clears preempt_delay with nopreempt.
+    assert_eq!((i.preempt, i.preempt_delay), (false, Duration::ZERO));
+    let i = inst("preempt_delay 2.5");
+    assert_eq!(
+        (i.preempt, i.preempt_delay),
+        (true, Duration::from_millis(2500))
+    );
+    assert!(
+        inst("state MASTER\npriority 150\nnopreempt").preempt,
+        "nopreempt needs BACKUP"
+    );
+    assert!(
+        inst("priority 255\nnopreempt").preempt,
+        "owner always preempts"
+    );
+    assert!(!inst("no_accept").accept);
+    assert!(inst("no_accept\naccept").accept);
+    assert!(inst("dont_track_primary").dont_track_primary);
+    let strict = |body: &str| {
+        let text = format!(
+            "global_defs {{ vrrp_strict }}\nvrrp_instance V {{\ninterface eth0\n\
+             virtual_router_id 1\nvirtual_ipaddress {{ 192.0.2.1 }}\n{body}\n}}\n"
+        );
+        ok(&text).instances.remove(0)
+    };
+    assert!(!strict("").accept);
+    assert!(strict("priority 255").accept, "the owner accepts");
+    assert!(!strict("accept").accept, "strict VRRPv2 cannot accept");
+    assert!(strict("version 3\naccept").accept);
+    assert_eq!(strict("preempt_delay 3").preempt_delay, Duration::ZERO);
+}
+
+#[test]
+fn instance_errors_name_file_line_and_keyword() {
+    let base =
+        "vrrp_instance V {\ninterface eth0\nvirtual_router_id 1\nvirtual_ipaddress { 192.0.2.1 }\n";
+    for (body, keyword, msg) in [
+        ("priority 0", "priority", "out of range [1, 255]"),
+        ("priority 256", "priority", "out of range"),
+        ("priority high", "priority", "not a number"),
+        ("priority { 1 }", "priority", "does not take a { } block"),
+        (
+            "virtual_router_id 0",
+            "virtual_router_id",
+            "out of range [1, 255]",
+        ),
+        ("virtual_router_id 256", "virtual_router_id", "out of range"),
+        ("state FOO", "state", "not MASTER or BACKUP"),
+        ("version 4", "version", "not a VRRP version"),
+        ("preempt_delay 1001", "preempt_delay", "out of range"),
+        ("garp_master_delay -1", "garp_master_delay", "not a number"),
+        (
+            "interface eth0123456789abcd",
+            "interface",
+            "not a valid interface name",
+        ),
+        ("mcast_src_ip 192.0.2", "mcast_src_ip", "not an IP address"),
+        ("unicast_src_ip 2001:db8::1", "unicast_src_ip", "family"),
+        (
+            "virtual_ipaddress 192.0.2.1",
+            "virtual_ipaddress",
+            "expects a { } block",
+        ),
+    ] {
+        let e = err_of(&format!("{base}{body}\n}}\n"));
+        assert_eq!(e.kind, ConfigErrorKind::Invalid);
+        assert_eq!(e.at.as_ref().unwrap().line, 5, "{body}");
+        assert_eq!(
+            e.at.as_ref().unwrap().file,
+            Path::new("/etc/keepalived/keepalived.conf")
+        );
+        assert_eq!(e.keyword.as_deref(), Some(keyword), "{body}");
+        assert!(e.message.contains(msg), "{body}: {e}");
+    }
+    // Whole-instance errors point at the vrrp_instance line.
+    for (text, msg) in [
+        (
+            "\nvrrp_instance V {\ninterface eth0\nvirtual_ipaddress { 192.0.2.1 }\n}\n",
+            "virtual_router_id is required",
+        ),
+        (
+            "\nvrrp_instance V {\nvirtual_router_id 1\nvirtual_ipaddress { 192.0.2.1 }\n}\n",
+            "interface is required",
+        ),
+        (
+            "\nvrrp_instance V {\ninterface eth0\nvirtual_router_id 1\nversion 3\n}\n",
+            "at least one is required",
+        ),
+        ("\nvrrp_instance {\n}\n", "needs exactly one name"),
+    ] {
+        let e = err_of(text);
+        assert_eq!(e.at.as_ref().unwrap().line, 2, "{text}");
+        assert_eq!(e.keyword.as_deref(), Some("vrrp_instance"));
+        assert!(e.message.contains(msg), "{text}: {e}");
+    }
+    // v2 without VIPs: keepalived only calls it "sensible".
+    assert!(one("interface eth0\nvirtual_router_id 1").vips.is_empty());
+}
+
+#[test]
+fn global_errors() {
+    for (body, keyword, msg) in [
+        ("vrrp_version 1", "vrrp_version", "not a VRRP version"),
+        (
+            "vrrp_mcast_group4 192.0.2.1",
+            "vrrp_mcast_group4",
+            "not an IPv4 multicast",
+        ),
+        (
+            "vrrp_mcast_group4 ff02::12",
+            "vrrp_mcast_group4",
+            "not an IPv4 multicast",
+        ),
+        (
+            "vrrp_garp_master_delay 1.5",
+            "vrrp_garp_master_delay",
+            "not a number",
+        ),
+        (
+            "vrrp_garp_master_refresh x",
+            "vrrp_garp_master_refresh",
+            "not a number",
+        ),
+        (
+            "vrrp_garp_interval 1,5",
+            "vrrp_garp_interval",
+            "not a number of seconds",
+        ),
+        ("router_id", "router_id", "missing value"),
+        (
+            "vrrp_strict {\n}",
+            "vrrp_strict",
+            "does not take a { } block",
+        ),
+    ] {
+        let e = err_of(&format!("# c\nglobal_defs {{\n{body}\n}}\n"));
+        assert_eq!(e.at.as_ref().unwrap().line, 3, "{body}");
+        assert_eq!(e.keyword.as_deref(), Some(keyword), "{body}");
+        assert!(e.message.contains(msg), "{body}: {e}");
+    }
+}
+
+#[test]
+fn duplicate_vrids() {
+    let two = |a: &str, b: &str| {
+        format!(
+            "vrrp_instance A {{\nvirtual_router_id 7\n{a}\n}}\n\
+             vrrp_instance B {{\nvirtual_router_id 7\n{b}\n}}\n"
+        )
+    };
+    let vip4 = "virtual_ipaddress { 192.0.2.1 }";
+    let e = err_of(&two(
+        &format!("interface eth0\n{vip4}"),
+        &format!("interface eth0\n{vip4}"),
+    ));
+    assert_eq!(e.at.as_ref().unwrap().line, 6);
+    assert_eq!(
+        e.message,
+        "A and B both use VRID 7 with IPv4 on interface eth0"
+    );
+    // Other interface, other family, or unicast next to multicast: no conflict.
+    ok(&two(
+        &format!("interface eth0\n{vip4}"),
+        &format!("interface eth1\n{vip4}"),
+    ));
+    ok(&two(
+        &format!("interface eth0\n{vip4}"),
+        "interface eth0\nvirtual_ipaddress { fe80::1 }",
+    ));
+    let uni = |peer: &str| format!("interface eth0\n{vip4}\nunicast_peer {{ {peer} }}");
+    ok(&two(&format!("interface eth0\n{vip4}"), &uni("192.0.2.2")));
+    ok(&two(&uni("192.0.2.2"), &uni("192.0.2.3")));
+    err_of(&two(&uni("192.0.2.2"), &uni("192.0.2.2")));
+    // Instance names are unique too.
+    let e = err_of("vrrp_instance A {\n}\nvrrp_instance A {\n}\n");
+    assert_eq!(e.at.as_ref().unwrap().line, 3);
+}
+
+#[test]
+fn braces_quotes_and_comments() {
+    let c = ok(
+        "# comment\n! another\nvrrp_instance VI_1   # trailing\n{\n  interface eth0 ! x\n\
+                virtual_router_id 9\n  virtual_ipaddress\n  {\n 192.0.2.1 }\n\
+                notify_master \"/usr/local/bin/notify master # not a comment\"\n\
+                unicast_peer { 192.0.2.2 }\n}\n",
+    );
+    let i = &c.instances[0];
+    assert_eq!((i.name.as_str(), i.vrid), ("VI_1", 9));
+    assert_eq!(i.vips[0].addr, v4("192.0.2.1"));
+    assert_eq!(i.unicast_peers, [v4("192.0.2.2")]);
+    assert_eq!(c.unhandled[0].keyword, "notify_master");
+    assert_eq!(
+        c.unhandled[0].args,
+        ["/usr/local/bin/notify master # not a comment"]
+    );
+    assert_eq!(c.unhandled[0].at.line, 10);
+
+    let e = err_of("vrrp_instance A {\ninterface eth0\n}\n}\n");
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (4, Some("}"))
+    );
+    let e = err_of(
+        "global_defs {\n}\nvrrp_instance A {\ninterface eth0\nvirtual_ipaddress {\n192.0.2.1\n}\n",
+    );
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (3, Some("vrrp_instance"))
+    );
+    assert!(e.message.contains("missing '}'"));
+    let e = err_of("global_defs {\n}\n{\n}\n");
+    assert_eq!(
+        (e.at.as_ref().unwrap().line, e.keyword.as_deref()),
+        (3, Some("{"))
+    );
+}
+
+#[test]
+fn unknown_and_unsupported_keywords_are_recorded_not_fatal() {
+    let c = ok("foo_bar {\n  x 1\n  nested { y }\n}\nvrrp_sync_group G {\n group {\n VI_1\n }\n}\n\
+                global_defs {\n lvs_id LVS1\n no_such_global 3\n}\n\
+                vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 192.0.2.1 }\n\
+                track_interface {\n eth1 weight 10\n }\n notify \"/bin/n x\"\n typo_keyword\n\
+                authentication {\n auth_type PASS\n auth_pass p\n auth_extra 1\n }\n strict_mode\n}\n");
+    assert_eq!(
+        keywords(&c),
+        [
+            ("foo_bar", false),
+            ("vrrp_sync_group", true),
+            ("lvs_id", true),
+            ("no_such_global", false),
+            ("track_interface", true),
+            ("notify", true),
+            ("typo_keyword", false),
+            ("auth_extra", false),
+            ("strict_mode", true),
+        ]
+    );
+    let lines: Vec<u32> = c.unhandled.iter().map(|u| u.at.line).collect();
+    assert_eq!(lines, [1, 5, 11, 12, 18, 21, 22, 26, 28]);
+    assert_eq!(c.unhandled[1].args, ["G"]);
+    assert_eq!(c.instances.len(), 1);
+    assert_eq!(c.instances[0].auth, Some(Auth::Pass(*b"p\0\0\0\0\0\0\0")));
+}
+
+#[test]
+fn interfaces_are_distinct() {
+    let c = ok("vrrp_instance A {\ninterface eth1\nvirtual_router_id 1\n\
+                virtual_ipaddress {\n192.0.2.1 dev eth2\n192.0.2.2 dev eth1\n}\n}\n\
+                vrrp_instance B {\ninterface eth0\nvirtual_router_id 2\n\
+                virtual_ipaddress { 192.0.2.3 }\nvirtual_ipaddress_excluded { 192.0.2.4 dev eth2 }\n}\n\
+                vrrp_instance C {\ninterface eth1\nvirtual_router_id 3\nvirtual_ipaddress { 192.0.2.5 }\n}\n");
+    assert_eq!(c.interfaces().collect::<Vec<_>>(), ["eth1", "eth2", "eth0"]);
+}
+
+#[test]
+fn load_missing_file_is_exit_4() {
+    let e = load(Path::new("/nonexistent/keepalived-rs/keepalived.conf")).unwrap_err();
+    assert_eq!(e.kind, ConfigErrorKind::FileMissing);
+    assert_eq!(e.exit_code(), 4);
+    assert!(e
+        .to_string()
+        .contains("/nonexistent/keepalived-rs/keepalived.conf"));
+}
+
+#[test]
+fn includes_with_globs_in_sorted_order() {
+    let d = TempDir::new("glob");
+    let main = d.write(
+        "keepalived.conf",
+        "global_defs {\n include defs/*.conf\n}\n\
+         include conf.d/vrrp-[0-9]*.conf\n\
+         include conf.d/missing-*.conf\n\
+         include /nonexistent/keepalived-rs/x.conf\n",
+    );
+    d.write("defs/g.conf", "router_id from_include\n");
+    // Written out of order: the glob result is sorted.
+    d.write(
+        "conf.d/vrrp-2.conf",
+        "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n include ../vips/b.conf\n}\n",
+    );
+    d.write(
+        "conf.d/vrrp-1.conf",
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    d.write(
+        "conf.d/.vrrp-0.conf",
+        "this is hidden and must not be read {\n",
+    );
+    d.write("conf.d/vrrp-3.conf.bak", "nor this {\n");
+    d.write("conf.d/other.conf", "nor this {\n");
+    std::fs::create_dir_all(d.0.join("conf.d/vrrp-4.conf")).unwrap();
+    d.write(
+        "vips/b.conf",
+        "virtual_ipaddress {\n 192.0.2.2\n}\nnotify_master /bin/true\n",
+    );
+
+    let c = load(&main).unwrap();
+    assert_eq!(c.global.router_id.as_deref(), Some("from_include"));
+    let names: Vec<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["A", "B"]);
+    assert_eq!(c.instances[1].vips[0].addr, v4("192.0.2.2"));
+    assert_eq!(c.instances[0].at.file, d.0.join("conf.d/vrrp-1.conf"));
+    // Locations inside included files name the included file and its own line.
+    let u = &c.unhandled[0];
+    assert_eq!(u.keyword, "notify_master");
+    assert!(u.at.file.ends_with("vips/b.conf"), "{}", u.at);
+    assert_eq!(u.at.line, 4);
+
+    // parse_str resolves includes relative to the given file's directory.
+    let c = parse_str("include conf.d/vrrp-1.conf\n", &main).unwrap();
+    assert_eq!(c.instances.len(), 1);
+    // {a,b} alternatives, as glob(3) with GLOB_BRACE.
+    let c = parse_str("include conf.d/vrrp-{2,1}.conf\n", &main).unwrap();
+    assert_eq!(c.instances.len(), 2);
+}
+
+#[test]
+fn include_errors_point_into_the_included_file() {
+    let d = TempDir::new("incerr");
+    let main = d.write("main.conf", "\n\ninclude sub/bad.conf\n");
+    d.write(
+        "sub/bad.conf",
+        "vrrp_instance A {\n interface eth0\n priority 300\n}\n",
+    );
+    let e = load(&main).unwrap_err();
+    assert_eq!(
+        e.at,
+        Some(Location {
+            file: d.0.join("sub/bad.conf"),
+            line: 3
+        })
+    );
+    assert_eq!(e.keyword.as_deref(), Some("priority"));
+
+    // An unclosed block in an included file.
+    d.write("sub/bad.conf", "global_defs {\n");
+    let e = load(&main).unwrap_err();
+    assert_eq!(
+        e.at,
+        Some(Location {
+            file: d.0.join("sub/bad.conf"),
+            line: 1
+        })
+    );
+}
+
+#[test]
+fn include_loops_and_depth_are_bounded() {
+    let d = TempDir::new("loop");
+    let a = d.write("a.conf", "include b.conf\n");
+    d.write("b.conf", "\ninclude ./a.conf\n");
+    let e = load(&a).unwrap_err();
+    assert_eq!(e.kind, ConfigErrorKind::Invalid);
+    assert_eq!(
+        e.at,
+        Some(Location {
+            file: d.0.join("b.conf"),
+            line: 2
+        })
+    );
+    assert_eq!(e.keyword.as_deref(), Some("include"));
+    assert!(e.message.contains("include loop"), "{e}");
+
+    let s = d.write("self.conf", "include self.conf\n");
+    assert!(load(&s).unwrap_err().message.contains("include loop"));
+
+    // A chain of 8 includes is fine, 9 is too deep.
+    for n in 0..10 {
+        d.write(&format!("d{n}.conf"), &format!("include d{}.conf\n", n + 1));
+    }
+    d.write("d10.conf", "global_defs {\n router_id deep\n}\n");
+    let c = load(&d.0.join("d2.conf")).unwrap();
+    assert_eq!(c.global.router_id.as_deref(), Some("deep"));
+    let e = load(&d.0.join("d1.conf")).unwrap_err();
+    assert!(e.message.contains("nested deeper than 8"), "{e}");
+    assert_eq!(e.at.as_ref().unwrap().file, d.0.join("d9.conf"));
+}
