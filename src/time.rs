@@ -57,7 +57,10 @@ mod tests {
         let t = Instant::from_millis(1500);
         assert_eq!((t + Duration::from_millis(20)).as_micros(), 1_520_000);
         assert_eq!((t - Duration::from_secs(5)), Instant::ZERO);
-        assert_eq!(t.saturating_since(Instant::from_millis(500)), Duration::from_secs(1));
+        assert_eq!(
+            t.saturating_since(Instant::from_millis(500)),
+            Duration::from_secs(1)
+        );
         assert_eq!(Instant::ZERO.saturating_since(t), Duration::ZERO);
         assert_eq!(t.to_string(), "1.500000s");
     }

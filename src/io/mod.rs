@@ -1,4 +1,61 @@
-//! The OS edge: poll loop, sockets, signals, child processes, the clock.
+//! The OS edge: the poll loop, sockets, signals, the clock, logging, the pidfile. The only
+//! place with syscalls and `unsafe`.
 #![allow(unsafe_code)]
 
+mod arp_sock;
+pub mod clock;
+mod daemon;
+pub mod log;
+mod pidfile;
 pub mod rtnl;
+pub mod signals;
+mod stats;
+mod sys;
+mod vrrp_sock;
+
+use crate::config::Config;
+use std::path::Path;
+
+/// Starts the daemon (forking when `daemonize`), runs it until stopped and returns the exit
+/// code keepalived would.
+pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) -> u8 {
+    ::log::info!(
+        "Starting keepalived-rs {} with {}",
+        env!("CARGO_PKG_VERSION"),
+        conf_path.display()
+    );
+    if let Err(e) = pidfile::check_not_running(pidfile) {
+        ::log::error!("{e}");
+        return 1;
+    }
+    if daemonize {
+        if let Err(e) = nix::unistd::daemon(false, false) {
+            ::log::error!("daemon: {e}");
+            return 1;
+        }
+    }
+    let _pid = match pidfile::PidFile::create(pidfile) {
+        Ok(p) => p,
+        Err(e) => {
+            ::log::error!("pidfile {}: {e}", pidfile.display());
+            return 1;
+        }
+    };
+    let mut d = match daemon::Daemon::new(config) {
+        Ok(d) => d,
+        Err(e) => {
+            ::log::error!("{e}");
+            return 1;
+        }
+    };
+    match d.run() {
+        Ok(daemon::Exit::Stopped) => {
+            ::log::info!("Stopped");
+            0
+        }
+        Err(e) => {
+            ::log::error!("{e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Logging as keepalived does it: syslog through /dev/log (busybox syslogd reads it) with the
+//! facility of `-S`, and the console with `-l`. Messages are formatted into a fixed buffer.
+
+use core::fmt::Write as _;
+use std::os::unix::net::UnixDatagram;
+use std::sync::OnceLock;
+
+pub struct Logger {
+    console: bool,
+    syslog: Option<UnixDatagram>,
+    /// Syslog facility code already shifted (LOG_DAEMON = 3 << 3).
+    facility: u8,
+    level: log::LevelFilter,
+}
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+
+/// Installs the logger. `facility`: `-S 0..7` picks LOG_LOCAL0..7, default LOG_DAEMON.
+pub fn init(console: bool, use_syslog: bool, facility: Option<u8>, detail: bool) {
+    let syslog = if use_syslog {
+        UnixDatagram::unbound()
+            .ok()
+            .filter(|s| s.connect("/dev/log").is_ok())
+    } else {
+        None
+    };
+    let facility = match facility {
+        Some(n) => (16 + n.min(7)) << 3,
+        None => 3 << 3,
+    };
+    let level = if detail {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
+    let logger = LOGGER.get_or_init(|| Logger {
+        console,
+        syslog,
+        facility,
+        level,
+    });
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+/// Where a formatted line is assembled; long lines are cut, never allocated.
+struct Line {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl core::fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = self.buf.len() - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+fn severity(level: log::Level) -> u8 {
+    match level {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug | log::Level::Trace => 7,
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= self.level
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        if let Some(sock) = &self.syslog {
+            let mut line = Line {
+                buf: [0; 512],
+                len: 0,
+            };
+            let pri = self.facility | severity(record.level());
+            let _ = write!(
+                line,
+                "<{pri}>Keepalived_vrrp[{}]: {}",
+                std::process::id(),
+                record.args()
+            );
+            let _ = sock.send(&line.buf[..line.len]);
+        }
+        if self.console {
+            let mut line = Line {
+                buf: [0; 512],
+                len: 0,
+            };
+            let (h, m, s, ms) = wall_clock();
+            let _ = writeln!(line, "{h:02}:{m:02}:{s:02}.{ms:03} {}", record.args());
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(&line.buf[..line.len]);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// UTC time of day for console lines.
+fn wall_clock() -> (u64, u64, u64, u64) {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let day = d.as_secs() % 86_400;
+    (
+        day / 3600,
+        day / 60 % 60,
+        day % 60,
+        d.subsec_millis() as u64,
+    )
+}
