@@ -1,0 +1,273 @@
+//! keepalived-rs against keepalived-rs in network namespaces: election, failover by link cut
+//! and by SIGTERM, preemption, nopreempt, unicast, VRRPv2 and v3, PASS authentication.
+//!
+//! Needs root (see tests/common/mod.rs); `KEEPALIVED_RS_SKIP_NETNS=1` skips it,
+//! `KEEPALIVED_RS_BIN=/usr/sbin/keepalived` runs the same scenarios with real keepalived.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+const RS: Daemon = Daemon::Rs;
+
+/// Whether a tcpdump `-v` capture shows a VRRP advert from `src` to `dst` with `prio`.
+fn advert_seen(capture: &str, src: &str, dst: &str, prio: Option<u8>) -> bool {
+    let head = format!("{src} > {dst}: VRRP");
+    capture
+        .lines()
+        .any(|l| l.contains(&head) && prio.is_none_or(|p| l.contains(&format!(", prio {p},"))))
+}
+
+#[test]
+fn v2_two_routers_elect_one_master_and_only_it_advertises() {
+    let Some(mut lab) = Lab::new("v2_elect", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v2(100), Vrrp::v2(90));
+    elect(&mut lab, RS, RS, &a, &b);
+    let cap1 = lab.capture("n1");
+    let cap2 = lab.capture("n2");
+    lab.hold_holders(
+        VIP,
+        &["n1"],
+        Duration::from_millis(2500),
+        "the elected master keeps the VIP",
+    );
+    let (cap1, cap2) = (cap1.finish(), cap2.finish());
+    assert!(
+        advert_seen(&cap1, "192.0.2.1", "224.0.0.18", Some(100)),
+        "the master sends priority 100 adverts to 224.0.0.18:\n{cap1}"
+    );
+    assert!(
+        !advert_seen(&cap2, "192.0.2.2", "224.0.0.18", None),
+        "the backup must stay silent, but it sent:\n{cap2}"
+    );
+    let s1 = lab.stats("n1");
+    let s2 = lab.stats("n2");
+    assert_eq!(
+        s1.get("VI_1", "Became master"),
+        Some(1),
+        "n1 stats:\n{}",
+        s1.text
+    );
+    assert!(
+        s1.get("VI_1", "Advertisements/Sent").unwrap_or(0) >= 2,
+        "{}",
+        s1.text
+    );
+    assert_eq!(
+        s2.get("VI_1", "Became master"),
+        Some(0),
+        "n2 stats:\n{}",
+        s2.text
+    );
+    assert!(
+        s2.get("VI_1", "Advertisements/Received").unwrap_or(0) >= 2,
+        "{}",
+        s2.text
+    );
+    assert_eq!(s2.receive_errors("VI_1"), 0, "n2 stats:\n{}", s2.text);
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v2_link_cut_moves_vip_and_master_preempts_back() {
+    let Some(mut lab) = Lab::new("v2_cut", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v2(100), Vrrp::v2(90));
+    elect(&mut lab, RS, RS, &a, &b);
+    cut_and_restore(&mut lab, &b);
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v3_link_cut_moves_vip_and_master_preempts_back() {
+    let Some(mut lab) = Lab::new("v3_cut", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    elect(&mut lab, RS, RS, &a, &b);
+    cut_and_restore(&mut lab, &b);
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v2_sigterm_sends_priority_zero_and_backup_takes_over_within_skew() {
+    let Some(mut lab) = Lab::new("v2_sigterm", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v2(100), Vrrp::v2(90));
+    elect(&mut lab, RS, RS, &a, &b);
+    let cap = lab.capture("n1");
+    sigterm_failover(&mut lab, &b);
+    let cap = cap.finish();
+    assert!(
+        advert_seen(&cap, "192.0.2.1", "224.0.0.18", Some(0)),
+        "n1 must send a priority 0 advert when stopped:\n{cap}"
+    );
+    lab.wait_client_ping(VIP, Duration::from_secs(2), "the client reaches n2");
+    let s2 = lab.stats("n2");
+    assert!(
+        s2.get("VI_1", "Priority Zero/Received").unwrap_or(0) >= 1,
+        "n2 counts the priority 0 advert:\n{}",
+        s2.text
+    );
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v3_sigterm_sends_priority_zero_and_backup_takes_over_within_skew() {
+    let Some(mut lab) = Lab::new("v3_sigterm", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    elect(&mut lab, RS, RS, &a, &b);
+    let cap = lab.capture("n1");
+    sigterm_failover(&mut lab, &b);
+    let cap = cap.finish();
+    assert!(
+        advert_seen(&cap, "192.0.2.1", "224.0.0.18", Some(0)),
+        "n1 must send a priority 0 advert when stopped:\n{cap}"
+    );
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v3_higher_priority_router_started_later_preempts() {
+    let Some(mut lab) = Lab::new("v3_preempt", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n2"], takeover_bound(&b), "n2 alone becomes master");
+    let t = Instant::now();
+    lab.start("n1", RS, &a.conf());
+    let at = lab.wait_holders(
+        VIP,
+        &["n1"],
+        takeover_bound(&a),
+        "n1 (priority 100, preempt) takes over from n2 (priority 90)",
+    );
+    eprintln!("preempted {:?} after n1 started", at.duration_since(t));
+    lab.wait_client_ping(VIP, Duration::from_secs(2), "the client reaches n1");
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v3_nopreempt_higher_priority_router_does_not_take_over() {
+    let Some(mut lab) = Lab::new("v3_nopreempt", 2) else {
+        return;
+    };
+    let (a, b) = (
+        Vrrp::v3(100, "0.2").nopreempt(),
+        Vrrp::v3(90, "0.2").nopreempt(),
+    );
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n2"], takeover_bound(&b), "n2 alone becomes master");
+    lab.start("n1", RS, &a.conf());
+    lab.hold_holders(
+        VIP,
+        &["n2"],
+        a.master_down() * 3 + Duration::from_secs(1),
+        "with nopreempt, n1 (priority 100) leaves the VIP on n2 (priority 90)",
+    );
+    // nopreempt does not stop n1 from taking over when the master goes away.
+    lab.signal("n2", Signal::SIGTERM);
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        a.master_down() + Duration::from_secs(2),
+        "n1 takes over when n2 stops",
+    );
+    let status = lab.wait_exit("n2", Duration::from_secs(5));
+    assert!(status.success(), "n2 exited with {status}");
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v3_unicast_adverts_go_to_the_peer_and_failover_works() {
+    let Some(mut lab) = Lab::new("v3_unicast", 2) else {
+        return;
+    };
+    let a = Vrrp::v3(100, "0.2").unicast("192.0.2.1", &["192.0.2.2"]);
+    let b = Vrrp::v3(90, "0.2").unicast("192.0.2.2", &["192.0.2.1"]);
+    elect(&mut lab, RS, RS, &a, &b);
+    let cap = lab.capture("n1");
+    std::thread::sleep(Duration::from_secs(1));
+    let cap = cap.finish();
+    assert!(
+        advert_seen(&cap, "192.0.2.1", "192.0.2.2", Some(100)),
+        "n1 sends its adverts to its unicast peer:\n{cap}"
+    );
+    assert!(
+        !advert_seen(&cap, "192.0.2.1", "224.0.0.18", None),
+        "no multicast adverts in unicast mode:\n{cap}"
+    );
+    cut_and_restore(&mut lab, &b);
+    sigterm_failover(&mut lab, &b);
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v2_pass_authentication_pair_fails_over() {
+    let Some(mut lab) = Lab::new("v2_auth", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v2(100).auth("secret"), Vrrp::v2(90).auth("secret"));
+    elect(&mut lab, RS, RS, &a, &b);
+    let cap = lab.capture("n1");
+    lab.hold_holders(VIP, &["n1"], Duration::from_millis(1500), "n1 stays master");
+    let cap = cap.finish();
+    assert!(
+        cap.lines()
+            .any(|l| l.contains("authtype simple") && l.contains("auth \"secret")),
+        "adverts carry the PASS password:\n{cap}"
+    );
+    sigterm_failover(&mut lab, &b);
+    let s2 = lab.stats("n2");
+    assert_eq!(s2.receive_errors("VI_1"), 0, "n2 stats:\n{}", s2.text);
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
+fn v2_router_with_wrong_password_is_ignored_and_counted() {
+    let Some(mut lab) = Lab::new("v2_badpass", 3) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v2(100).auth("secret"), Vrrp::v2(90).auth("secret"));
+    // Higher priority than both: were its adverts accepted, n1 would step down.
+    let c = Vrrp::v2(150).auth("wrong");
+    elect(&mut lab, RS, RS, &a, &b);
+    let masters_before = lab.log_count("n1", "Entering MASTER STATE");
+    lab.start("n3", RS, &c.conf());
+    // n3 hears no valid advert either, so it becomes master on its own and advertises.
+    let deadline = Instant::now() + c.master_down() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        lab.check_alive();
+        let h = lab.holders(VIP);
+        assert!(
+            h.contains(&"n1".to_string()) && !h.contains(&"n2".to_string()),
+            "the pair was disturbed by a router with a wrong password: holders {h:?}\n{}",
+            lab.timeline(VIP, lab.started()),
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        lab.log_count("n1", "Entering MASTER STATE"),
+        masters_before,
+        "n1 changed state"
+    );
+    for node in ["n1", "n2"] {
+        let s = lab.stats(node);
+        let failures = s.get("VI_1", "Authentication Errors/Failure");
+        assert!(
+            failures.unwrap_or(0) > 0,
+            "{node} must count adverts with a wrong password as Authentication Errors / \
+             Failure, got {failures:?}:\n{}",
+            s.text
+        );
+    }
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
