@@ -42,7 +42,15 @@ cleanup() {
     for p in "${PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null || true
     done
-    sleep 0.5
+    # A stopping master sends priority 0 and removes its address: give it 3 s.
+    for _ in $(seq 60); do
+        local alive=0
+        for p in "${PIDS[@]}"; do
+            if kill -0 "$p" 2>/dev/null; then alive=1; fi
+        done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.05
+    done
     for ns in "${P}n1" "${P}n2" "${P}c" "$SW"; do
         if [ -e "/run/netns/$ns" ]; then
             for p in $(ip netns pids "$ns" 2>/dev/null); do
@@ -51,7 +59,10 @@ cleanup() {
             ip netns del "$ns" 2>/dev/null || true
         fi
     done
-    [ -n "$WORK" ] && rm -rf "$WORK"
+    for p in "${PIDS[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
     echo
     echo "Cleaned up: routers stopped, namespaces removed."
 }

@@ -65,4 +65,4 @@ if [ "$(id -u)" -ne 0 ] && [ "${KEEPALIVED_RS_SKIP_NETNS:-}" != 1 ]; then
 fi
 
 threads=${KEEPALIVED_RS_TEST_THREADS:-2}
-exec cargo test -- --test-threads="$threads" "${test_args[@]}"
+exec cargo test --no-fail-fast -- --test-threads="$threads" "${test_args[@]}"

@@ -187,6 +187,34 @@ fn v3_nopreempt_higher_priority_router_does_not_take_over() {
 }
 
 #[test]
+fn v3_nopreempt_master_does_not_take_the_vip_back_after_its_link_returns() {
+    let Some(mut lab) = Lab::new("v3_nopreempt_cut", 2) else {
+        return;
+    };
+    let (a, b) = (
+        Vrrp::v3(100, "0.2").nopreempt(),
+        Vrrp::v3(90, "0.2").nopreempt(),
+    );
+    elect(&mut lab, RS, RS, &a, &b);
+    lab.cut("n1");
+    lab.wait_holders(
+        VIP,
+        &["n2"],
+        b.master_down() + Duration::from_secs(2),
+        "after cutting n1's link, n2 holds the VIP",
+    );
+    lab.restore("n1");
+    lab.hold_holders(
+        VIP,
+        &["n2"],
+        a.master_down() * 3 + Duration::from_secs(1),
+        "with nopreempt, n1 leaves the VIP on n2 when its link returns",
+    );
+    lab.wait_client_ping(VIP, Duration::from_secs(2), "the client reaches n2");
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+#[test]
 fn v3_unicast_adverts_go_to_the_peer_and_failover_works() {
     let Some(mut lab) = Lab::new("v3_unicast", 2) else {
         return;

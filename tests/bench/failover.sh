@@ -6,14 +6,19 @@
 # the event. Events: the master's link is cut, the master is stopped (SIGTERM). For each
 # advert_int and event, BENCH_RUNS runs per implementation; the table shows the medians and
 # the protocol bound (cut: 3 x advert_int + Skew_Time; stop: Skew_Time, priority 90).
+# Every run puts the event at the same point of the advert cycle (2 x advert_int + 0.2 s after
+# the master took the VIP, then the client's first replies), so both columns see the same phase;
+# a link cut's outage is Master_Down_Interval minus the time since the master's last advert.
 # Then a stability check: advert_int 0.01 for BENCH_STABILITY_SECONDS, counting VIP moves
-# and state changes after the election (anything but 0 is a spurious transition).
+# and state changes after the election (anything but 0 is a spurious transition), optionally
+# with BENCH_STABILITY_LOAD busy loops competing for the CPUs.
 #
 # Usage: tests/bench/failover.sh [--no-stability | --stability-only]
 # Environment:
 #   BENCH_RUNS=3                  runs per cell (median)
 #   BENCH_INTERVALS="1 0.1 0.05"  advert_int values
 #   BENCH_STABILITY_SECONDS=60    length of the stability check
+#   BENCH_STABILITY_LOAD=0        busy loops running during the stability check
 #   KEEPALIVED_RS_BIN=PATH        the keepalived-rs binary (default: cargo build --release)
 #   KEEPALIVED_BIN=PATH           keepalived (default: from PATH)
 #   BENCH_KEEP=1                  keep the work directory (configs, logs, ping output)
@@ -330,6 +335,15 @@ stability() {
         return
     fi
     sleep 1
+    local i
+    for i in $(seq "${BENCH_STABILITY_LOAD:-0}"); do
+        # Inside the client namespace, so the lab's teardown ends them.
+        ip netns exec "${P}c" sh -c 'while :; do :; done' &
+        PIDS+=("$!")
+    done
+    if [ "${BENCH_STABILITY_LOAD:-0}" -gt 0 ]; then
+        echo "  $label: $BENCH_STABILITY_LOAD busy loops running" >&2
+    fi
     ip -o -n "${P}n1" monitor address >"$dir/mon-n1.txt" 2>&1 &
     mon1=$!
     ip -o -n "${P}n2" monitor address >"$dir/mon-n2.txt" 2>&1 &

@@ -1074,6 +1074,10 @@ impl Lab {
     /// (a preempting master and the master it replaces overlap by one advert's flight).
     pub fn assert_never_two_holders(&self, vip: &str, nodes: &[&str], allowed: Duration) {
         let worst = self.max_overlap(vip, nodes, self.started);
+        eprintln!(
+            "{}: longest time {nodes:?} both held {vip}: {worst:?}",
+            self.test
+        );
         assert!(
             worst <= allowed,
             "{}: two masters: {nodes:?} held {vip} at the same time for {worst:?} \
@@ -1230,8 +1234,9 @@ impl Drop for Lab {
 // ---------------------------------------------------------------------------------------------
 // Scenarios shared by the test files
 
-/// Allowed overlap when a preempting master replaces another (one advert's flight + handling).
-pub const OVERLAP_ALLOWED: Duration = Duration::from_millis(250);
+/// Allowed overlap when a preempting master replaces another: one advert's flight and handling
+/// (keepalived: under 6 ms here). A real split brain lasts seconds.
+pub const OVERLAP_ALLOWED: Duration = Duration::from_millis(100);
 
 /// Margin for scheduling, netlink and the monitors on a busy 2-core machine.
 pub const MARGIN: Duration = Duration::from_millis(400);
