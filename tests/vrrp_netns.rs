@@ -299,3 +299,107 @@ fn v2_router_with_wrong_password_is_ignored_and_counted() {
     }
     lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
 }
+
+/// Two instances on one interface with opposite priorities ("dual master"): each router is
+/// master of one VIP; cutting one router's link gives the survivor both; restoring gives each
+/// its own back.
+#[test]
+fn v3_dual_master_two_instances_on_one_interface() {
+    let Some(mut lab) = Lab::new("dual", 2) else {
+        return;
+    };
+    const VIP2: &str = "192.0.2.101";
+    let conf = |p1: u8, p2: u8| {
+        let mut a = Vrrp::v3(p1, "0.2");
+        let mut b = Vrrp::v3(p2, "0.2");
+        b.vrid = 52;
+        b.vip = VIP2.into();
+        // Two instances in one file: the second without its own global_defs.
+        let second = b.conf().replace("VI_1", "VI_2");
+        let second = &second[second.find("vrrp_instance").unwrap()..];
+        a.vrid = 51;
+        format!("{}\n{second}", a.conf())
+    };
+    lab.start("n1", RS, &conf(100, 90));
+    lab.start("n2", RS, &conf(90, 100));
+    let bound = takeover_bound(&Vrrp::v3(90, "0.2")) + Duration::from_secs(1);
+    lab.wait_holders(VIP, &["n1"], bound, "n1 is master of VI_1");
+    lab.wait_holders(VIP2, &["n2"], bound, "n2 is master of VI_2");
+    lab.hold_holders(VIP, &["n1"], Duration::from_secs(1), "VI_1 stays on n1");
+    lab.hold_holders(VIP2, &["n2"], Duration::from_millis(10), "VI_2 stays on n2");
+
+    lab.cut("n1");
+    lab.wait_holders(VIP, &["n2"], bound, "after cutting n1, n2 holds both VIPs");
+    lab.hold_holders(
+        VIP2,
+        &["n2"],
+        Duration::from_millis(10),
+        "VI_2 never left n2",
+    );
+    lab.restore("n1");
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        bound + Duration::from_secs(2),
+        "n1 preempts VI_1 back",
+    );
+    lab.hold_holders(
+        VIP2,
+        &["n2"],
+        Duration::from_millis(500),
+        "VI_2 stays on n2",
+    );
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], OVERLAP_ALLOWED);
+    lab.assert_never_two_holders(VIP2, &["n1", "n2"], OVERLAP_ALLOWED);
+}
+
+/// A VIP left on a router by a crashed run is removed when the instance starts as backup, so the
+/// real master is the only holder.
+#[test]
+fn v2_vip_left_by_a_crashed_run_is_removed_at_start() {
+    let Some(mut lab) = Lab::new("stale", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v2(100), Vrrp::v2(90));
+    lab.start("n1", RS, &a.conf());
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        takeover_bound(&a) + Duration::from_secs(1),
+        "n1 master",
+    );
+    // What a crashed keepalived leaves behind on n2.
+    let ns = lab.netns("n2");
+    let st = std::process::Command::new("ip")
+        .args([
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{VIP}/24"),
+            "dev",
+            "eth0",
+        ])
+        .status()
+        .expect("ip runs");
+    assert!(st.success(), "adding the stale VIP to n2");
+    lab.wait_holders(
+        VIP,
+        &["n1", "n2"],
+        Duration::from_secs(2),
+        "the stale VIP is on n2",
+    );
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(3),
+        "n2 removed the stale VIP at start",
+    );
+    lab.hold_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(2),
+        "and the master keeps it alone",
+    );
+}

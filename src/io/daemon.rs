@@ -362,7 +362,17 @@ impl Daemon {
             } else {
                 inst.group
             };
-            match packet::check(&inst.cfg, &self.global, dgram, dst) {
+            // vrrp_skip_check_adv_addr: a backup trusts the address list of the master it
+            // already follows.
+            let master = match inst.machine.master_addr() {
+                Some(IpAddr::V4(a)) if inst.machine.state() == State::Backup => Some(a),
+                _ => None,
+            };
+            let ctx = packet::CheckContext {
+                master,
+                check_unicast_src: true,
+            };
+            match packet::check_in(&inst.cfg, &self.global, dgram, dst, ctx) {
                 Ok(adv) => {
                     inst.counters.adverts_rx += 1;
                     if adv.priority == 0 {
