@@ -179,10 +179,11 @@ impl Daemon {
             self.remove_stale_vips(i);
             let running = self.ifaces[self.insts[i].iface].running;
             let inst = &mut self.insts[i];
-            inst.machine.start(now);
+            // An interface without carrier at start means FAULT straight away, as keepalived.
             if !running && !inst.cfg.dont_track_primary {
                 inst.machine.set_fault(true, now);
             }
+            inst.machine.start(now);
             self.drain_actions(i, now);
         }
         loop {
