@@ -17,7 +17,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=board/qemu-x86_64/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-300}
