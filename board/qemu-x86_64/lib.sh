@@ -4,7 +4,8 @@
 # serial consoles. Sourced by run-pair.sh and run-one.sh.
 #
 #   vm_init                      work dir + cleanup trap (kills every qemu on exit)
-#   vm_start NAME INITRD MAC [qemu netdev args...]
+#   vm_start NAME INITRD MAC [qemu netdev args...]   (the netdev must be id=n0)
+#   vm_wire SELF PEER            netdev args: a cable between two VMs
 #   vm_boot_wait NAME [TIMEOUT]  wait for the shell, switch it to command mode
 #   vm_run NAME TIMEOUT CMD      run CMD; sets VM_OUT (its output) and VM_RC
 #   vm_until NAME TIMEOUT CMD    repeat CMD until it succeeds; sets VM_MS
@@ -71,6 +72,17 @@ vm_cleanup() {
 		rm -rf "$VM_DIR"
 	fi
 	exit "$rc"
+}
+
+# A point-to-point Ethernet cable between VM SELF and VM PEER, for
+#   vm_start SELF ... -netdev "$(vm_wire SELF PEER)"
+#   vm_start PEER ... -netdev "$(vm_wire PEER SELF)"
+# Each qemu binds a unix datagram socket in the work dir and sends to the
+# other's: host-local, no bridge, no host network, and (unlike -netdev
+# socket,mcast=) a VM does not receive its own frames back. Frames sent
+# before the peer is up are dropped, like on an unplugged cable.
+vm_wire() { # SELF PEER
+	echo "dgram,id=n0,local.type=unix,local.path=$VM_DIR/$1.sock,remote.type=unix,remote.path=$VM_DIR/$2.sock"
 }
 
 vm_start() { # NAME INITRD MAC [netdev args...]

@@ -113,16 +113,10 @@ command -v qemu-system-x86_64 >/dev/null || {
 	exit 1
 }
 
-# The segment: each qemu binds its own unix datagram socket and sends to the
-# other's. Nothing on the host network, no bridge, no root needed for it.
-seg() { # SELF PEER
-	echo "dgram,id=n0,local.type=unix,local.path=$VM_DIR/$1.sock,remote.type=unix,remote.path=$VM_DIR/$2.sock"
-}
-
 step "(a) boot r1 (priority 100) and r2 (priority 90); exactly one holds $VIP"
 t0=$(vm_now_ms)
-vm_start r1 "$VM_IMAGES/initramfs-r1.cpio.gz" 52:54:00:00:00:01 -netdev "$(seg r1 r2)"
-vm_start r2 "$VM_IMAGES/initramfs-r2.cpio.gz" 52:54:00:00:00:02 -netdev "$(seg r2 r1)"
+vm_start r1 "$VM_IMAGES/initramfs-r1.cpio.gz" 52:54:00:00:00:01 -netdev "$(vm_wire r1 r2)"
+vm_start r2 "$VM_IMAGES/initramfs-r2.cpio.gz" 52:54:00:00:00:02 -netdev "$(vm_wire r2 r1)"
 vm_boot_wait r1 120 || exit 1
 boot_r1=$(($(vm_now_ms) - t0))
 vm_boot_wait r2 120 || exit 1
