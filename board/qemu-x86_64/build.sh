@@ -107,6 +107,7 @@ if [ ! -d "$kroot/lib/modules/$kver" ]; then
 	dpkg-deb -x "$deb" "$kroot.tmp"
 	depmod -b "$kroot.tmp" "$kver"
 	mv "$kroot.tmp" "$kroot"
+	rm -f "$deb" # the unpacked tree is the cache
 fi
 
 # --- keepalived-rs (static) ---------------------------------------------------
