@@ -403,3 +403,63 @@ fn v2_vip_left_by_a_crashed_run_is_removed_at_start() {
         "and the master keeps it alone",
     );
 }
+
+/// Without `-n` the daemon forks, and the command returns only once the child has opened its
+/// sockets and written the pidfile, with the child's verdict as exit status: what
+/// start-stop-daemon and procd need to report a failed start as failed.
+#[test]
+fn daemonized_start_reports_the_childs_verdict() {
+    let Some(lab) = Lab::new("detach", 1) else {
+        return;
+    };
+    // keepalived-rs only: keepalived's parent returns before its children are ready, so the
+    // baseline run (tests/run.sh --baseline) has nothing to check here.
+    let bin = Daemon::Rs.program();
+    if bin.file_name().is_some_and(|n| n == "keepalived") {
+        eprintln!("baseline run: keepalived does not wait for readiness; not applicable");
+        return;
+    }
+    let ns = lab.netns("n1");
+    let good = lab.dir().join("good.conf");
+    let bad = lab.dir().join("bad.conf");
+    let pid = lab.dir().join("detached.pid");
+    std::fs::write(&good, Vrrp::v2(100).conf()).unwrap();
+    std::fs::write(&bad, Vrrp::v2(100).conf().replace("eth0", "nosuch0")).unwrap();
+    let start = |conf: &std::path::Path| {
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .arg(&bin)
+            .arg("-f")
+            .arg(conf)
+            .arg("-p")
+            .arg(&pid)
+            .status()
+            .expect("ip netns exec runs")
+    };
+    let st = start(&bad);
+    assert_eq!(
+        st.code(),
+        Some(1),
+        "a start on a missing interface must fail"
+    );
+    assert!(!pid.exists(), "no pidfile after a failed start");
+
+    let st = start(&good);
+    assert_eq!(st.code(), Some(0), "a good start returns 0");
+    let text = std::fs::read_to_string(&pid).expect("the pidfile exists when start returns");
+    let child: i32 = text.trim().parse().expect("the pidfile holds a pid");
+    let child = nix::unistd::Pid::from_raw(child);
+    assert!(
+        nix::sys::signal::kill(child, None).is_ok(),
+        "the daemon runs"
+    );
+    let st = start(&good);
+    assert_eq!(
+        st.code(),
+        Some(1),
+        "a second start is refused while the first runs"
+    );
+    nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let gone = poll_until(Duration::from_secs(5), || !pid.exists());
+    assert!(gone, "SIGTERM stops the daemon and removes its pidfile");
+}

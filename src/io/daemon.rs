@@ -187,17 +187,6 @@ impl Daemon {
             self.drain_actions(i, now);
         }
         loop {
-            let now = clock::now();
-            for i in 0..self.insts.len() {
-                if self.insts[i]
-                    .machine
-                    .poll_timeout()
-                    .is_some_and(|t| t <= now)
-                {
-                    self.insts[i].machine.handle_timeout(now);
-                    self.drain_actions(i, now);
-                }
-            }
             let deadline = self
                 .insts
                 .iter()
@@ -219,6 +208,32 @@ impl Daemon {
                     self.on_vrrp_readable(k);
                 }
             }
+            self.fire_timers();
+        }
+    }
+
+    /// Runs every timer that is due. An advert already queued on a socket is read first: when
+    /// the process was scheduled late (a busy router), the master's advert that arrived before
+    /// the deadline must count, not a Master_Down timeout that only this process's lateness made.
+    fn fire_timers(&mut self) {
+        let now = clock::now();
+        let due = |i: &Inst| i.machine.poll_timeout().is_some_and(|t| t <= now);
+        if !self.insts.iter().any(due) {
+            return;
+        }
+        for k in 0..self.ifaces.len() {
+            self.on_vrrp_readable(k);
+        }
+        let now = clock::now();
+        for i in 0..self.insts.len() {
+            if self.insts[i]
+                .machine
+                .poll_timeout()
+                .is_some_and(|t| t <= now)
+            {
+                self.insts[i].machine.handle_timeout(now);
+                self.drain_actions(i, now);
+            }
         }
     }
 
@@ -230,7 +245,6 @@ impl Daemon {
             let us = d.saturating_since(clock::now()).as_micros() as i64;
             nix::sys::time::TimeSpec::new(us / 1_000_000, (us % 1_000_000) * 1000)
         });
-        // SAFETY-free: the descriptors are owned by self and outlive this call.
         let mut raw: arrayvec::ArrayVec<i32, 64> = arrayvec::ArrayVec::new();
         raw.push(self.signals.fd());
         raw.push(std::os::fd::AsRawFd::as_raw_fd(&self.links.fd()));

@@ -7,6 +7,7 @@ pub mod alloc_count;
 mod arp_sock;
 pub mod clock;
 mod daemon;
+mod detach;
 pub mod log;
 mod pidfile;
 pub mod rtnl;
@@ -30,26 +31,36 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
         ::log::error!("{e}");
         return 1;
     }
-    if daemonize {
-        if let Err(e) = nix::unistd::daemon(false, false) {
-            ::log::error!("daemon: {e}");
-            return 1;
+    let ready = if daemonize {
+        match detach::detach() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                ::log::error!("daemon: {e}");
+                return 1;
+            }
         }
-    }
-    let _pid = match pidfile::PidFile::create(pidfile) {
-        Ok(p) => p,
-        Err(e) => {
-            ::log::error!("pidfile {}: {e}", pidfile.display());
-            return 1;
+    } else {
+        None
+    };
+    let fail = |ready: Option<detach::Ready>, msg: String| {
+        ::log::error!("{msg}");
+        if let Some(r) = ready {
+            r.report(1);
         }
+        1
     };
     let mut d = match daemon::Daemon::new(config) {
         Ok(d) => d,
-        Err(e) => {
-            ::log::error!("{e}");
-            return 1;
-        }
+        Err(e) => return fail(ready, e.to_string()),
     };
+    // The pidfile appears once the sockets are open: a script that sees it can rely on it.
+    let _pid = match pidfile::PidFile::create(pidfile) {
+        Ok(p) => p,
+        Err(e) => return fail(ready, format!("pidfile {}: {e}", pidfile.display())),
+    };
+    if let Some(r) = ready {
+        r.report(0);
+    }
     match d.run() {
         Ok(daemon::Exit::Stopped) => {
             ::log::info!("Stopped");
