@@ -1,0 +1,130 @@
+#!/bin/bash
+# Static musl builds for x86_64 and aarch64, the aarch64 unit tests under qemu-user, and the
+# build with Rust 1.88 (the Rust of Buildroot 2025.08 to 2026.02).
+#
+#   tests/cross.sh          everything below, in this order
+#   tests/cross.sh build    only the two static release binaries (tests/bench/footprint.sh uses it)
+#   tests/cross.sh test     only the aarch64 unit tests under qemu-aarch64-static
+#   tests/cross.sh msrv     only the Rust 1.88 builds (--locked)
+#
+# Installs what is missing: the rustup targets, the 1.88.0 toolchain, qemu-user-static.
+# Configuration goes through environment variables only (no .cargo/config.toml):
+#   x86_64:  -C relocation-model=static, so the binary is a plain static executable
+#            (`file`: "statically linked"); without it rustc makes a static-pie
+#            ("static-pie linked"), about 29 KiB larger, with an ASLR-randomised image.
+#   aarch64: linked by rust-lld (no cross gcc needed), which makes a static non-PIE executable;
+#            tests run with qemu-aarch64-static as the cargo runner.
+# Exit status: 0 when every step passed; the first failing step stops the script.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+X86=x86_64-unknown-linux-musl
+ARM=aarch64-unknown-linux-musl
+MSRV=1.88.0
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER=qemu-aarch64-static
+X86_RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static"
+
+step() { printf '\n== %s\n' "$*"; }
+die() {
+    echo "cross.sh: $*" >&2
+    exit 1
+}
+
+# `rustup target add` is a no-op when the target is installed.
+need_targets() {
+    local tc=$1
+    local installed
+    installed=$(rustup target list --installed --toolchain "$tc")
+    for t in "$X86" "$ARM"; do
+        grep -qx "$t" <<<"$installed" || rustup target add --toolchain "$tc" "$t"
+    done
+}
+
+need_msrv() {
+    rustup toolchain list | grep -q "^$MSRV" ||
+        rustup toolchain install "$MSRV" --profile minimal
+}
+
+# Another apt-get may hold the dpkg lock: retry a bounded number of times.
+need_qemu() {
+    command -v qemu-aarch64-static >/dev/null && return 0
+    local try
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        if apt-get install -y qemu-user-static >/dev/null 2>&1; then
+            return 0
+        fi
+        echo "apt-get install qemu-user-static failed (try $try/10), retrying in 15 s" >&2
+        sleep 15
+    done
+    die "could not install qemu-user-static"
+}
+
+default_toolchain() {
+    rustup show active-toolchain | cut -d' ' -f1
+}
+
+# $1 = path of a binary. Fails unless `file` says it is a static, non-PIE executable.
+check_static() {
+    local desc
+    desc=$(file -b "$1")
+    echo "$1: $desc"
+    [[ $desc == *"statically linked"* ]] || die "$1 is not statically linked"
+}
+
+build() {
+    need_targets "$(default_toolchain)"
+    step "static release build, $X86"
+    RUSTFLAGS="$X86_RUSTFLAGS" cargo build --locked --release --target "$X86"
+    step "static release build, $ARM"
+    cargo build --locked --release --target "$ARM"
+    step "file"
+    local t
+    for t in "$X86" "$ARM"; do
+        check_static "target/$t/release/keepalived-rs"
+        printf '%s: %d bytes\n' "$t" "$(stat -c %s "target/$t/release/keepalived-rs")"
+    done
+    step "the aarch64 binary runs under qemu-user"
+    local v
+    v=$(qemu-aarch64-static "target/$ARM/release/keepalived-rs" -v)
+    echo "$v"
+    [[ $v == keepalived-rs* ]] || die "aarch64 binary did not print its version"
+}
+
+# The library's unit tests (all the pure code: config, wire, vrrp, netlink messages) and the
+# binary's. The integration tests in tests/*.rs are not run here: they need root, network
+# namespaces and re-run themselves or the daemon under `ip netns exec`, which cannot start an
+# aarch64 executable without binfmt_misc (not registered in this container); they run on the
+# x86_64 host in tests/run.sh.
+test_aarch64() {
+    need_targets "$(default_toolchain)"
+    need_qemu
+    step "unit tests on $ARM under qemu-aarch64-static"
+    cargo test --locked --target "$ARM" --lib --bins
+}
+
+msrv() {
+    need_msrv
+    need_targets "$MSRV"
+    step "Rust $MSRV: every target (lib, bin, tests) on the host, --locked"
+    cargo "+$MSRV" build --locked --all-targets
+    step "Rust $MSRV: static release build for $ARM, as Buildroot would"
+    cargo "+$MSRV" build --locked --release --target "$ARM" --target-dir target/msrv
+    check_static "target/msrv/$ARM/release/keepalived-rs"
+    printf 'Rust %s, %s: %d bytes\n' "$MSRV" "$ARM" \
+        "$(stat -c %s "target/msrv/$ARM/release/keepalived-rs")"
+}
+
+case "${1:-all}" in
+build) build ;;
+test) test_aarch64 ;;
+msrv) msrv ;;
+all)
+    build
+    test_aarch64
+    msrv
+    ;;
+*) die "usage: $0 [all|build|test|msrv]" ;;
+esac
+step "cross.sh ${1:-all}: ok"
