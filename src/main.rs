@@ -1,10 +1,6 @@
 //! keepalived-rs: command line, logging, build the daemon, run it. Nothing else.
 
 use keepalived_rs::{config, io};
-
-#[cfg(feature = "count-alloc")]
-#[global_allocator]
-static ALLOCATOR: io::alloc_count::Counting = io::alloc_count::Counting;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -2,8 +2,6 @@
 //! place with syscalls and `unsafe`.
 #![allow(unsafe_code)]
 
-#[cfg(feature = "count-alloc")]
-pub mod alloc_count;
 mod arp_sock;
 pub mod clock;
 mod daemon;
