@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, the CLI tests, and the VRRP and interop tests in
-# network namespaces (those need root, ip, keepalived, ping and tcpdump).
+# network namespaces (those need root, ip, keepalived, ping and tcpdump); then the static musl
+# builds with the aarch64 unit tests under qemu-user and the Rust 1.88 build (tests/cross.sh),
+# two routers booted under qemu (tests/vm.sh) and the packaging checks (buildroot/check.sh).
 #
 #   tests/run.sh                 test keepalived-rs
 #   tests/run.sh --baseline      run every scenario with real keepalived in place of
@@ -9,6 +11,9 @@
 #
 # Environment:
 #   KEEPALIVED_RS_SKIP_NETNS=1   skip the network-namespace tests (they print SKIPPED and pass)
+#   KEEPALIVED_RS_SKIP_CROSS=1   skip tests/cross.sh (musl/aarch64/Rust 1.88 toolchains)
+#   KEEPALIVED_RS_SKIP_VM=1      skip tests/vm.sh (qemu routers)
+#   BUILDROOT_DIR=PATH           also run Buildroot's check-package on buildroot/
 #   KEEPALIVED_RS_BIN=PATH       the program tested as keepalived-rs (--baseline sets it)
 #   KEEPALIVED_RS_TEST_THREADS=N tests run at once (default 2: timing tests on a small machine)
 #   KEEPALIVED_RS_KEEP_LOGS=1    keep each lab's configs and logs in $TMPDIR
@@ -65,4 +70,44 @@ if [ "$(id -u)" -ne 0 ] && [ "${KEEPALIVED_RS_SKIP_NETNS:-}" != 1 ]; then
 fi
 
 threads=${KEEPALIVED_RS_TEST_THREADS:-2}
-exec cargo test --no-fail-fast -- --test-threads="$threads" "${test_args[@]}"
+passed=0
+failed=0
+failures=()
+stage() {
+    local name=$1
+    shift
+    printf '\n==== %s\n' "$name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+    fi
+}
+
+stage "cargo test" cargo test --no-fail-fast -- --test-threads="$threads" "${test_args[@]}"
+# The stages below are about our own binary; a baseline run or a filtered run skips them.
+if [ -z "${KEEPALIVED_RS_BIN:-}" ] && [ "${#test_args[@]}" -eq 0 ]; then
+    if [ "${KEEPALIVED_RS_SKIP_CROSS:-}" = 1 ]; then
+        echo "tests/cross.sh: SKIPPED (KEEPALIVED_RS_SKIP_CROSS=1)"
+    else
+        stage "static musl builds, aarch64 unit tests, Rust 1.88 (tests/cross.sh)" tests/cross.sh
+    fi
+    stage "two routers under qemu (tests/vm.sh)" tests/vm.sh
+    # As root the init scripts also run against the release daemon (busybox from busybox-static).
+    packaging() {
+        if [ "$(id -u)" -eq 0 ]; then
+            cargo build --release --quiet && RUN_INIT_TESTS=1 buildroot/check.sh
+        else
+            buildroot/check.sh
+        fi
+    }
+    stage "packaging (buildroot/check.sh)" packaging
+fi
+
+echo
+for f in "${failures[@]}"; do
+    echo "FAILED: $f"
+done
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
