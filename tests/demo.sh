@@ -25,6 +25,7 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it creates network namespaces)"
+tests/setup.sh demo
 command -v ip >/dev/null || die "ip (iproute2) is not installed"
 command -v ping >/dev/null || die "ping (iputils-ping) is not installed"
 

@@ -63,6 +63,7 @@ sweep_stale_namespaces() {
     done
 }
 sweep_stale_namespaces
+tests/setup.sh all
 
 if [ "$(id -u)" -ne 0 ] && [ "${KEEPALIVED_RS_SKIP_NETNS:-}" != 1 ]; then
     echo "note: not root; the network-namespace tests will fail." \
