@@ -11,6 +11,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=tests/lab.sh
+. tests/lab.sh
 
 VIP=192.0.2.100
 P="kd$$"
@@ -39,30 +41,7 @@ fi
 [ -x "$BIN" ] || die "no binary at $BIN"
 
 cleanup() {
-    local p ns
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    # A stopping master sends priority 0 and removes its address: give it 3 s.
-    for _ in $(seq 60); do
-        local alive=0
-        for p in "${PIDS[@]}"; do
-            if kill -0 "$p" 2>/dev/null; then alive=1; fi
-        done
-        [ "$alive" -eq 0 ] && break
-        sleep 0.05
-    done
-    for ns in "${P}n1" "${P}n2" "${P}c" "$SW"; do
-        if [ -e "/run/netns/$ns" ]; then
-            for p in $(ip netns pids "$ns" 2>/dev/null); do
-                kill -9 "$p" 2>/dev/null || true
-            done
-            ip netns del "$ns" 2>/dev/null || true
-        fi
-    done
-    for p in "${PIDS[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
+    lab_down "${PIDS[@]}"
     if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
     echo
     echo "Cleaned up: routers stopped, namespaces removed."
@@ -73,19 +52,7 @@ trap 'exit 130' INT TERM
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keepalived-rs-demo.XXXXXX")
 
 say "Building the network: a switch, router1 (192.0.2.1), router2 (192.0.2.2), a client (192.0.2.3)"
-ip netns add "$SW"
-ip -n "$SW" link add br0 type bridge
-ip -n "$SW" link set br0 up
-for node in n1:1 n2:2 c:3; do
-    addr=192.0.2.${node#*:}
-    node=${node%:*}
-    ip netns add "$P$node"
-    ip -n "$P$node" link set lo up
-    ip -n "$SW" link add "$P$node" type veth peer name eth0 netns "$P$node"
-    ip -n "$SW" link set "$P$node" master br0 up
-    ip -n "$P$node" addr add "$addr/24" dev eth0
-    ip -n "$P$node" link set eth0 up
-done
+lab_up "$P" n1:1 n2:2 c:3
 
 conf() {
     cat <<EOF
@@ -114,7 +81,7 @@ start() {
     PIDS+=("$!")
 }
 
-holds() { ip -n "$P$1" -o -4 addr show dev eth0 | grep -q " $VIP/"; }
+holds() { lab_holds "$P$1" "$VIP"; }
 
 show() {
     local n

@@ -27,6 +27,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lab.sh
+. tests/lab.sh
 
 RUNS=${BENCH_RUNS:-3}
 INTERVALS=${BENCH_INTERVALS:-"1 0.1 0.05"}
@@ -70,29 +72,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/failover-bench.XXXXXX")
 PIDS=()
 
 teardown_lab() {
-    local p ns
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    for _ in $(seq 40); do
-        local alive=0
-        for p in "${PIDS[@]}"; do
-            if kill -0 "$p" 2>/dev/null; then alive=1; fi
-        done
-        [ "$alive" -eq 0 ] && break
-        sleep 0.05
-    done
-    for ns in "${P}n1" "${P}n2" "${P}c" "$SW"; do
-        if [ -e "/run/netns/$ns" ]; then
-            for p in $(ip netns pids "$ns" 2>/dev/null); do
-                kill -9 "$p" 2>/dev/null || true
-            done
-            ip netns del "$ns" 2>/dev/null || true
-        fi
-    done
-    for p in "${PIDS[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
+    lab_down "${PIDS[@]}"
     PIDS=()
 }
 
@@ -108,24 +88,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # netns sw with bridge br0; n1 .1, n2 .2, client c .3, each with a veth into the bridge.
-setup_lab() {
-    ip netns add "$SW"
-    ip -n "$SW" link set lo up
-    ip -n "$SW" link add br0 type bridge
-    ip -n "$SW" link set br0 type bridge mcast_snooping 0
-    ip -n "$SW" link set br0 up
-    local node addr
-    for node in n1:1 n2:2 c:3; do
-        addr=192.0.2.${node#*:}
-        node=${node%:*}
-        ip netns add "$P$node"
-        ip -n "$P$node" link set lo up
-        ip -n "$SW" link add "$P$node" type veth peer name eth0 netns "$P$node"
-        ip -n "$SW" link set "$P$node" master br0 up
-        ip -n "$P$node" addr add "$addr/24" dev eth0
-        ip -n "$P$node" link set eth0 up
-    done
-}
+setup_lab() { lab_up "$P" n1:1 n2:2 c:3; }
 
 # write_conf FILE PRIORITY ADVERT_INT
 write_conf() {
@@ -156,9 +119,7 @@ start_router() {
     PIDS+=("$ROUTER_PID")
 }
 
-holds_vip() {
-    ip -n "$P$1" -o -4 addr show dev eth0 2>/dev/null | grep -q " $VIP/"
-}
+holds_vip() { lab_holds "$P$1" "$VIP"; }
 
 # wait_vip NODE SECONDS [PID...]: until NODE holds the VIP (bounded). Returns 1 on timeout,
 # 2 as soon as one of the PIDs (the routers) has exited.

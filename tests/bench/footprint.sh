@@ -20,6 +20,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lab.sh
+. tests/lab.sh
 REPS=${FOOTPRINT_REPS:-3}
 SETTLE=${FOOTPRINT_SETTLE:-6}
 STRICT=0
@@ -41,29 +43,16 @@ done
 [[ $SETTLE =~ ^[1-9][0-9]?$ ]] || die "FOOTPRINT_SETTLE must be 1..99"
 
 P="kfp$$"
-SW="${P}sw"
 N1="${P}n1"
 N2="${P}n2"
 TMP=$(mktemp -d /tmp/footprint.XXXXXX)
 
-# Stops every process in our namespaces (only what this script started runs there), then
+# Kills what runs in our namespaces (only what this script started), then
 # removes the namespaces (and with them the veths and the bridge) and the scratch directory.
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-    local ns pid _
-    for ns in "$N1" "$N2"; do
-        ip netns pids "$ns" 2>/dev/null | while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done
-    done
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        [[ -z "$(ip netns pids "$N1" 2>/dev/null)$(ip netns pids "$N2" 2>/dev/null)" ]] && break
-        sleep 0.3
-    done
-    for ns in "$N1" "$N2"; do
-        ip netns pids "$ns" 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done
-    done
-    for ns in "$N1" "$N2" "$SW"; do
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2119 # no PIDs: what runs in the namespaces is killed
+    lab_down
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -133,19 +122,7 @@ fi
 
 # ---------------------------------------------------------------- lab
 
-ip netns add "$SW"
-ip netns add "$N1"
-ip netns add "$N2"
-ip -n "$SW" link add br0 type bridge
-ip -n "$SW" link set br0 up
-for k in 1 2; do
-    ns="${P}n$k"
-    ip -n "$SW" link add "v$k" type veth peer name eth0 netns "$ns"
-    ip -n "$SW" link set "v$k" master br0 up
-    ip -n "$ns" link set lo up
-    ip -n "$ns" addr add "192.0.2.$k/24" dev eth0
-    ip -n "$ns" link set eth0 up
-done
+lab_up "$P" n1:1 n2:2
 
 # $1 = instances, $2 = router id, $3 = state, $4 = priority
 gen_conf() {
