@@ -12,92 +12,206 @@ const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
 const EXIT_CONFIG: u8 = 5;
 
-fn options() -> getopts::Options {
-    let mut o = getopts::Options::new();
-    o.optopt(
-        "f",
-        "use-file",
-        "use the specified configuration file",
-        "FILE",
-    );
-    o.optflag(
-        "P",
-        "vrrp",
-        "only run with VRRP subsystem (the only one here)",
-    );
-    o.optflag(
-        "C",
-        "check",
-        "only run with health-checker subsystem (accepted, not built yet)",
-    );
-    o.optflag("l", "log-console", "log messages to local console");
-    o.optflag("D", "log-detail", "detailed log messages");
-    o.optopt(
-        "S",
-        "log-facility",
-        "0-7 set syslog facility to LOG_LOCAL[0-7]",
-        "N",
-    );
-    o.optflag("G", "no-syslog", "don't log via syslog");
-    o.optflag("n", "dont-fork", "don't fork the daemon process");
-    o.optopt(
-        "p",
-        "pid",
-        "use specified pidfile for parent process",
-        "FILE",
-    );
-    o.optopt(
-        "r",
-        "vrrp_pid",
-        "use specified pidfile for VRRP child process (accepted)",
-        "FILE",
-    );
-    o.optopt(
-        "c",
-        "checkers_pid",
-        "use specified pidfile for checkers child process (accepted)",
-        "FILE",
-    );
-    o.optflagopt(
-        "t",
-        "config-test",
-        "check the configuration for obvious errors",
-        "FILE",
-    );
-    o.optopt(
-        "",
-        "signum",
-        "report signal number for STOP, RELOAD, DATA, STATS, JSON",
-        "NAME",
-    );
-    o.optflag("v", "version", "display the version number");
-    o.optflag("h", "help", "display this help message");
-    o
+/// `-h` text, also printed after a command-line error.
+const USAGE: &str = concat!(
+    "Usage: keepalived-rs [OPTION...]\n",
+    "\n",
+    "Options:\n",
+    "    -f, --use-file FILE use the specified configuration file\n",
+    "    -P, --vrrp          only run with VRRP subsystem (the only one here)\n",
+    "    -C, --check         only run with health-checker subsystem (accepted, not\n",
+    "                        built yet)\n",
+    "    -l, --log-console   log messages to local console\n",
+    "    -D, --log-detail    detailed log messages\n",
+    "    -S, --log-facility N\n",
+    "                        0-7 set syslog facility to LOG_LOCAL[0-7]\n",
+    "    -G, --no-syslog     don't log via syslog\n",
+    "    -n, --dont-fork     don't fork the daemon process\n",
+    "    -p, --pid FILE      use specified pidfile for parent process\n",
+    "    -r, --vrrp_pid FILE use specified pidfile for VRRP child process\n",
+    "                        (accepted)\n",
+    "    -c, --checkers_pid FILE\n",
+    "                        use specified pidfile for checkers child process\n",
+    "                        (accepted)\n",
+    "    -t, --config-test [FILE]\n",
+    "                        check the configuration for obvious errors\n",
+    "        --signum NAME   report signal number for STOP, RELOAD, DATA, STATS,\n",
+    "                        JSON\n",
+    "    -v, --version       display the version number\n",
+    "    -h, --help          display this help message\n",
+);
+
+/// Whether an option takes a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HasArg {
+    No,
+    Yes,
+    /// `-tFILE`, `-t FILE` (when FILE does not start with `-`) or `--config-test=FILE`.
+    Maybe,
+}
+
+/// One option: short letter (`'\0'` for none), long name, value.
+struct Opt(char, &'static str, HasArg);
+
+const OPTS: [Opt; 15] = [
+    Opt('f', "use-file", HasArg::Yes),
+    Opt('P', "vrrp", HasArg::No),
+    Opt('C', "check", HasArg::No),
+    Opt('l', "log-console", HasArg::No),
+    Opt('D', "log-detail", HasArg::No),
+    Opt('S', "log-facility", HasArg::Yes),
+    Opt('G', "no-syslog", HasArg::No),
+    Opt('n', "dont-fork", HasArg::No),
+    Opt('p', "pid", HasArg::Yes),
+    Opt('r', "vrrp_pid", HasArg::Yes),
+    Opt('c', "checkers_pid", HasArg::Yes),
+    Opt('t', "config-test", HasArg::Maybe),
+    Opt('\0', "signum", HasArg::Yes),
+    Opt('v', "version", HasArg::No),
+    Opt('h', "help", HasArg::No),
+];
+
+// Indices in OPTS of the options main acts on.
+const USE_FILE: usize = 0;
+const LOG_CONSOLE: usize = 3;
+const LOG_DETAIL: usize = 4;
+const LOG_FACILITY: usize = 5;
+const NO_SYSLOG: usize = 6;
+const DONT_FORK: usize = 7;
+const PID: usize = 8;
+const CONFIG_TEST: usize = 11;
+const SIGNUM: usize = 12;
+const VERSION: usize = 13;
+const HELP: usize = 14;
+
+/// The parsed command line: how often each option of [`OPTS`] was given, and its first value.
+struct Matches {
+    count: [u8; OPTS.len()],
+    val: [Option<String>; OPTS.len()],
+}
+
+impl Matches {
+    fn present(&self, i: usize) -> bool {
+        self.count[i] > 0
+    }
+
+    fn take(&mut self, i: usize) -> Option<String> {
+        self.val[i].take()
+    }
+}
+
+/// getopts-style parsing (what this program always accepted): `-fFILE`, `-f FILE`,
+/// `--use-file=FILE`, `--use-file FILE`, grouped flags `-nlD`, a one-letter long name is the
+/// short option, words that are not options are ignored, `--` ends the options, and an option
+/// given twice is an error. Errors are the messages getopts printed.
+fn parse_args(args: &[String]) -> Result<Matches, String> {
+    let mut m = Matches {
+        count: [0; OPTS.len()],
+        val: Default::default(),
+    };
+    let is_opt = |a: &str| a.len() > 1 && a.starts_with('-');
+    let mut i = 0;
+    while i < args.len() {
+        let cur = args[i].as_str();
+        i += 1;
+        if !is_opt(cur) {
+            continue;
+        }
+        if cur == "--" {
+            break;
+        }
+        // The option that may take a value, as the user named it, and a value glued to it.
+        let (name, mut glued, long) = if let Some(tail) = cur.strip_prefix("--") {
+            let (n, v) = match tail.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (tail, None),
+            };
+            (n, v, true)
+        } else {
+            let mut found = None;
+            for (j, ch) in cur.char_indices().skip(1) {
+                let id = find(&ch.to_string())?;
+                if OPTS[id].2 == HasArg::No {
+                    m.count[id] = m.count[id].saturating_add(1);
+                    continue;
+                }
+                let rest = &cur[j + ch.len_utf8()..];
+                found = Some((
+                    &cur[j..j + ch.len_utf8()],
+                    (!rest.is_empty()).then_some(rest),
+                ));
+                break;
+            }
+            match found {
+                Some((n, v)) => (n, v, false),
+                None => continue,
+            }
+        };
+        let id = find(name)?;
+        let val = match OPTS[id].2 {
+            HasArg::No if glued.is_some() => {
+                return Err(format!("Option '{name}' does not take an argument"))
+            }
+            HasArg::No => None,
+            HasArg::Maybe if glued.is_none() && !long && i < args.len() && !is_opt(&args[i]) => {
+                i += 1;
+                Some(args[i - 1].clone())
+            }
+            HasArg::Maybe => glued.take().map(str::to_string),
+            HasArg::Yes => match glued.take() {
+                Some(v) => Some(v.to_string()),
+                None if i < args.len() => {
+                    i += 1;
+                    Some(args[i - 1].clone())
+                }
+                None => return Err(format!("Argument to option '{name}' missing")),
+            },
+        };
+        if m.count[id] == 0 {
+            m.val[id] = val;
+        }
+        m.count[id] = m.count[id].saturating_add(1);
+    }
+    match m.count.iter().position(|&c| c > 1) {
+        Some(id) => Err(format!("Option '{}' given more than once", OPTS[id].1)),
+        None => Ok(m),
+    }
+}
+
+/// The index in [`OPTS`] of a short (one letter) or long option name.
+fn find(name: &str) -> Result<usize, String> {
+    let mut chars = name.chars();
+    let short = match (chars.next(), chars.next()) {
+        (Some(c), None) => c,
+        _ => '\0',
+    };
+    OPTS.iter()
+        .position(|o| o.1 == name || (short != '\0' && o.0 == short))
+        .ok_or_else(|| format!("Unrecognized option: '{name}'"))
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opts = options();
-    let m = match opts.parse(&args) {
+    let mut m = match parse_args(&args) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("keepalived-rs: {e}");
-            eprintln!("{}", opts.usage("Usage: keepalived-rs [OPTION...]"));
+            eprintln!("{USAGE}");
             return ExitCode::from(EXIT_FATAL);
         }
     };
-    if m.opt_present("h") {
-        print!("{}", opts.usage("Usage: keepalived-rs [OPTION...]"));
+    if m.present(HELP) {
+        print!("{USAGE}");
         return ExitCode::from(EXIT_OK);
     }
-    if m.opt_present("v") {
+    if m.present(VERSION) {
         println!(
             "keepalived-rs {} (keepalived 2.2.7 compatible)",
             env!("CARGO_PKG_VERSION")
         );
         return ExitCode::from(EXIT_OK);
     }
-    if let Some(name) = m.opt_str("signum") {
+    if let Some(name) = m.take(SIGNUM) {
         return match io::signals::signum(&name) {
             Some(n) => {
                 println!("{n}");
@@ -109,7 +223,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let facility = match m.opt_str("S").map(|s| s.parse::<u8>()) {
+    let facility = match m.take(LOG_FACILITY).map(|s| s.parse::<u8>()) {
         None => None,
         Some(Ok(n)) if n <= 7 => Some(n),
         Some(_) => {
@@ -117,18 +231,18 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FATAL);
         }
     };
-    let test_only = m.opt_present("t");
+    let test_only = m.present(CONFIG_TEST);
     let conf = PathBuf::from(
-        m.opt_str("t")
-            .or_else(|| m.opt_str("f"))
+        m.take(CONFIG_TEST)
+            .or_else(|| m.take(USE_FILE))
             .unwrap_or_else(|| DEFAULT_CONF.to_string()),
     );
-    let console = m.opt_present("l") || test_only;
+    let console = m.present(LOG_CONSOLE) || test_only;
     io::log::init(
         console,
-        !m.opt_present("G") && !test_only,
+        !m.present(NO_SYSLOG) && !test_only,
         facility,
-        m.opt_present("D"),
+        m.present(LOG_DETAIL),
     );
 
     let config = match config::load(&conf) {
@@ -149,10 +263,112 @@ fn main() -> ExitCode {
     if config.instances.is_empty() {
         log::warn!("No VRRP instances configured in {}", conf.display());
     }
-    let pidfile = PathBuf::from(
-        m.opt_str("p")
-            .unwrap_or_else(|| DEFAULT_PIDFILE.to_string()),
-    );
-    let code = io::run(config, &conf, &pidfile, !m.opt_present("n"));
+    let pidfile = PathBuf::from(m.take(PID).unwrap_or_else(|| DEFAULT_PIDFILE.to_string()));
+    let code = io::run(config, &conf, &pidfile, !m.present(DONT_FORK));
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Matches, String> {
+        let v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        parse_args(&v)
+    }
+
+    #[test]
+    fn values_glued_separate_and_long() {
+        for args in [
+            &["-f/a"][..],
+            &["-f", "/a"],
+            &["--use-file=/a"],
+            &["--use-file", "/a"],
+            &["--f=/a"],
+        ] {
+            let mut m = parse(args).unwrap();
+            assert_eq!(m.take(USE_FILE).as_deref(), Some("/a"), "{args:?}");
+        }
+        // A required value may start with '-'.
+        let mut m = parse(&["-p", "-x"]).unwrap();
+        assert_eq!(m.take(PID).as_deref(), Some("-x"));
+    }
+
+    #[test]
+    fn grouped_flags_and_a_value_at_the_end_of_a_group() {
+        let mut m = parse(&["-nlDf/a", "-G"]).unwrap();
+        for i in [DONT_FORK, LOG_CONSOLE, LOG_DETAIL, USE_FILE, NO_SYSLOG] {
+            assert!(m.present(i), "{}", OPTS[i].1);
+        }
+        assert!(!m.present(CONFIG_TEST));
+        assert_eq!(m.take(USE_FILE).as_deref(), Some("/a"));
+    }
+
+    #[test]
+    fn config_test_takes_an_optional_value() {
+        let mut m = parse(&["-t", "-f", "/a"]).unwrap();
+        assert!(m.present(CONFIG_TEST));
+        assert_eq!(m.take(CONFIG_TEST), None);
+        assert_eq!(m.take(USE_FILE).as_deref(), Some("/a"));
+        for (args, want) in [
+            (&["-t", "/b"][..], Some("/b")),
+            (&["-t/b"], Some("/b")),
+            (&["--config-test=/b"], Some("/b")),
+            (&["--config-test", "/b"], None),
+            (&["-nt", "/b"], Some("/b")),
+            (&["-t"], None),
+        ] {
+            let mut m = parse(args).unwrap();
+            assert!(m.present(CONFIG_TEST), "{args:?}");
+            assert_eq!(m.take(CONFIG_TEST).as_deref(), want, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn free_words_are_ignored_and_double_dash_ends_options() {
+        let m = parse(&["word", "-", "-n", "--", "-x", "-t"]).unwrap();
+        assert!(m.present(DONT_FORK));
+        assert!(!m.present(CONFIG_TEST));
+    }
+
+    #[test]
+    fn errors_are_getopts_messages() {
+        for (args, want) in [
+            (&["-x"][..], "Unrecognized option: 'x'"),
+            (&["-nlx"], "Unrecognized option: 'x'"),
+            (&["--use"], "Unrecognized option: 'use'"),
+            (&["--foo=1"], "Unrecognized option: 'foo'"),
+            (&["-f"], "Argument to option 'f' missing"),
+            (&["--use-file"], "Argument to option 'use-file' missing"),
+            (&["--signum"], "Argument to option 'signum' missing"),
+            (
+                &["--version=1"],
+                "Option 'version' does not take an argument",
+            ),
+            (
+                &["-n", "--dont-fork"],
+                "Option 'dont-fork' given more than once",
+            ),
+            (
+                &["-f", "a", "-fb"],
+                "Option 'use-file' given more than once",
+            ),
+        ] {
+            assert_eq!(parse(args).err().as_deref(), Some(want), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn usage_lists_every_option() {
+        for o in OPTS {
+            assert!(
+                USAGE.contains(&format!("--{} ", o.1)) || USAGE.contains(&format!("--{}\n", o.1)),
+                "{}",
+                o.1
+            );
+            if o.0 != '\0' {
+                assert!(USAGE.contains(&format!("-{}, --{}", o.0, o.1)), "{}", o.1);
+            }
+        }
+    }
 }
