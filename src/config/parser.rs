@@ -133,7 +133,7 @@ fn dispatch<T>(
     target: &mut T,
     nodes: &[Node],
     table: Table<T>,
-    known: &[&str],
+    known: &str,
     place: &str,
     ctx: &mut Ctx,
 ) -> Result<(), ConfigError> {
@@ -144,7 +144,7 @@ fn dispatch<T>(
                 &node.at,
                 keyword,
                 &node.words[1..],
-                known.contains(&keyword),
+                known.split_ascii_whitespace().any(|k| k == keyword),
                 place,
             );
             continue;
@@ -287,13 +287,12 @@ const TOP: Table<Top> = &[
 
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
-const TOP_KNOWN: &[&str] = &[
-    "vrrp_sync_group", "vrrp_script", "vrrp_track_process", "track_file", "vrrp_track_file",
-    "track_group", "static_ipaddress", "static_routes", "static_rules", "garp_group",
-    "linkbeat_interfaces", "interface_up_down_delays", "linkbeat_use_polling", "net_namespace",
-    "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time",
-    "virtual_server", "virtual_server_group", "SSL", "bfd_instance",
-];
+const TOP_KNOWN: &str = "\
+    vrrp_sync_group vrrp_script vrrp_track_process track_file vrrp_track_file track_group \
+    static_ipaddress static_routes static_rules garp_group linkbeat_interfaces \
+    interface_up_down_delays linkbeat_use_polling net_namespace net_namespace_ipvs \
+    namespace_with_ipsets use_pid_dir instance child_wait_time virtual_server \
+    virtual_server_group SSL bfd_instance";
 
 fn vrrp_instance(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<(), ConfigError> {
     if node.words.len() != 2 {
@@ -395,40 +394,36 @@ fn garp_refresh(n: &Node) -> Result<Option<Duration>, ConfigError> {
 
 /// global_defs keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
-const GLOBAL_KNOWN: &[&str] = &[
-    "process_names", "process_name", "vrrp_process_name", "checker_process_name",
-    "lvs_process_name", "bfd_process_name", "notification_email_from", "smtp_server",
-    "smtp_helo_name", "smtp_connect_timeout", "notification_email", "smtp_alert", "startup_script",
-    "startup_script_timeout", "shutdown_script", "shutdown_script_timeout", "max_auto_priority",
-    "min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker", "checker_log_all_failures",
-    "dynamic_interfaces", "no_email_faults", "default_interface", "disable_local_igmp",
-    "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop", "lvs_sync_daemon",
-    "lvs_id", "vrrp_mcast_group6", "vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay",
-    "vrrp_garp_lower_prio_repeat", "vrrp_down_timer_adverts", "vrrp_gna_interval", "vrrp_min_garp",
-    "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert",
-    "vrrp_higher_prio_send_advert", "vrrp_iptables", "vrrp_ipsets", "nftables",
-    "nftables_priority", "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority",
-    "nftables_ipvs_start_fwmark", "nftables_counters", "vrrp_check_unicast_src", "vrrp_priority",
-    "vrrp_no_swap", "vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime",
-    "vrrp_rlimit_rtime", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo",
-    "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload",
-    "lvs_notify_fifo", "lvs_notify_fifo_script", "checker_priority", "checker_no_swap",
-    "checker_rt_priority", "checker_cpu_affinity", "checker_rlimit_rttime", "checker_rlimit_rtime",
-    "bfd_priority", "bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity", "bfd_rlimit_rttime",
-    "bfd_rlimit_rtime", "snmp_socket", "enable_traps", "enable_snmp_vrrp",
-    "enable_snmp_keepalived", "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3",
-    "enable_snmp_checker", "enable_dbus", "dbus_service_name", "vrrp_netlink_cmd_rcv_bufs",
-    "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs",
-    "vrrp_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs",
-    "process_monitor_rcv_bufs_force", "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force",
-    "lvs_netlink_monitor_rcv_bufs", "lvs_netlink_monitor_rcv_bufs_force", "rs_init_notifies",
-    "no_checker_emails", "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "vrrp_startup_delay",
-    "log_unknown_vrids", "vmac_prefix", "vmac_addr_prefix", "umask", "random_seed",
-    "reload_check_config", "reload_time_file", "reload_repeat", "reload_file", "include_check",
-    "config_save_dir", "tmp_config_directory", "data_use_instance", "linkbeat_use_polling",
-    "net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir", "instance",
-    "child_wait_time",
-];
+const GLOBAL_KNOWN: &str = "\
+    process_names process_name vrrp_process_name checker_process_name lvs_process_name \
+    bfd_process_name notification_email_from smtp_server smtp_helo_name smtp_connect_timeout \
+    notification_email smtp_alert startup_script startup_script_timeout shutdown_script \
+    shutdown_script_timeout max_auto_priority min_auto_priority_delay smtp_alert_vrrp \
+    smtp_alert_checker checker_log_all_failures dynamic_interfaces no_email_faults \
+    default_interface disable_local_igmp lvs_timeouts lvs_flush lvs_flush_on_stop \
+    lvs_flush_onstop lvs_sync_daemon lvs_id vrrp_mcast_group6 vrrp_garp_master_refresh_repeat \
+    vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat vrrp_down_timer_adverts \
+    vrrp_gna_interval vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl \
+    vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert vrrp_iptables vrrp_ipsets nftables \
+    nftables_priority nftables_ifindex nftables_ipvs nftables_ipvs_priority \
+    nftables_ipvs_start_fwmark nftables_counters vrrp_check_unicast_src vrrp_priority \
+    vrrp_no_swap vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime \
+    notify_fifo notify_fifo_script vrrp_notify_fifo vrrp_notify_fifo_script \
+    vrrp_notify_priority_changes fifo_write_vrrp_states_on_reload lvs_notify_fifo \
+    lvs_notify_fifo_script checker_priority checker_no_swap checker_rt_priority \
+    checker_cpu_affinity checker_rlimit_rttime checker_rlimit_rtime bfd_priority bfd_no_swap \
+    bfd_rt_priority bfd_cpu_affinity bfd_rlimit_rttime bfd_rlimit_rtime snmp_socket \
+    enable_traps enable_snmp_vrrp enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 \
+    enable_snmp_rfcv3 enable_snmp_checker enable_dbus dbus_service_name \
+    vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force vrrp_netlink_monitor_rcv_bufs \
+    vrrp_netlink_monitor_rcv_bufs_force process_monitor_rcv_bufs \
+    process_monitor_rcv_bufs_force lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force \
+    lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force rs_init_notifies \
+    no_checker_emails vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_startup_delay \
+    log_unknown_vrids vmac_prefix vmac_addr_prefix umask random_seed reload_check_config \
+    reload_time_file reload_repeat reload_file include_check config_save_dir \
+    tmp_config_directory data_use_instance linkbeat_use_polling net_namespace \
+    net_namespace_ipvs namespace_with_ipsets use_pid_dir instance child_wait_time";
 
 // ---------------------------------------------------------------------------------------------
 // vrrp_instance
@@ -804,7 +799,7 @@ const INSTANCE: Table<Draft> = &[
     }),
     ("authentication", Shape::Block, |d, n, c| {
         let place = format!("vrrp_instance {} authentication", d.name);
-        dispatch(d, n.children(), AUTH, &[], &place, c)
+        dispatch(d, n.children(), AUTH, "", &place, c)
     }),
     ("virtual_ipaddress", Shape::Block, |d, n, c| {
         for line in n.children() {
@@ -863,18 +858,16 @@ const INSTANCE: Table<Draft> = &[
 
 /// vrrp_instance keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
-const INSTANCE_KNOWN: &[&str] = &[
-    "use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-    "check_unicast_src", "old_unicast_checksum", "native_ipv6", "vrf", "track_interface",
-    "track_script", "track_file", "track_process", "track_bfd", "mcast_dst_ip", "track_src_ip",
-    "unicast_ttl", "promote_secondaries", "linkbeat_use_polling", "virtual_routes",
-    "virtual_rules", "skip_check_adv_addr", "strict_mode", "debug", "notify_backup",
-    "notify_master", "notify_fault", "notify_stop", "notify_deleted", "notify",
-    "notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
-    "lvs_sync_daemon_interface", "garp_master_refresh_repeat", "garp_lower_prio_delay",
-    "garp_lower_prio_repeat", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
-    "lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
-];
+const INSTANCE_KNOWN: &str = "\
+    use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src \
+    old_unicast_checksum native_ipv6 vrf track_interface track_script track_file \
+    track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries \
+    linkbeat_use_polling virtual_routes virtual_rules skip_check_adv_addr strict_mode debug \
+    notify_backup notify_master notify_fault notify_stop notify_deleted notify \
+    notify_master_rx_lower_pri smtp_alert notify_priority_changes lvs_sync_daemon_interface \
+    garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat \
+    down_timer_adverts garp_extra_if vmac_garp_intvl lower_prio_no_advert \
+    higher_prio_send_advert kernel_rx_buf_size";
 
 const AUTH: Table<Draft> = &[
     ("auth_type", Shape::Value, |d, n, _| {
