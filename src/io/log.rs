@@ -109,14 +109,11 @@ impl log::Log for Logger {
 
 /// UTC time of day for console lines.
 fn wall_clock() -> (u64, u64, u64, u64) {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let day = d.as_secs() % 86_400;
-    (
-        day / 3600,
-        day / 60 % 60,
-        day % 60,
-        d.subsec_millis() as u64,
-    )
+    // nix rather than SystemTime::now(), whose unwrap drags in io::Error's Debug.
+    let (secs, nanos) = match nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME) {
+        Ok(ts) => (ts.tv_sec() as u64, ts.tv_nsec() as u64),
+        Err(_) => (0, 0),
+    };
+    let day = secs % 86_400;
+    (day / 3600, day / 60 % 60, day % 60, nanos / 1_000_000)
 }

@@ -4,7 +4,9 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::clock;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -186,10 +188,10 @@ impl Rtnl {
                 "netlink request cut short",
             ));
         }
-        let deadline = Instant::now() + REQUEST_DEADLINE;
+        let deadline = clock::now() + REQUEST_DEADLINE;
         let mut interrupted = false;
         loop {
-            if Instant::now() >= deadline {
+            if clock::now() >= deadline {
                 return Err(io::ErrorKind::TimedOut.into());
             }
             let n = match recv(self.fd.as_raw_fd(), &mut self.rx, MsgFlags::MSG_TRUNC) {
