@@ -278,11 +278,7 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
                         } else {
                             dir.as_path()
                         };
-                        let Ok(entries) = std::fs::read_dir(dir_or_dot) else {
-                            continue;
-                        };
-                        for entry in entries.flatten() {
-                            let entry_name = entry.file_name();
+                        for entry_name in dir_entries(dir_or_dot) {
                             if glob_match(&name, &entry_name.to_string_lossy()) {
                                 next.push(dir.join(entry_name));
                             }
@@ -306,6 +302,22 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
     }
     found.dedup();
     found
+}
+
+/// The names in a directory, without `.` and `..`, as `std::fs::read_dir` gives them (up to
+/// the first error). nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
+fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
+    use nix::fcntl::OFlag;
+    use std::os::unix::ffi::OsStrExt;
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let Ok(mut d) = nix::dir::Dir::open(dir, flags, nix::sys::stat::Mode::empty()) else {
+        return Vec::new();
+    };
+    d.iter()
+        .map_while(Result::ok)
+        .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
+        .filter(|n| n != "." && n != "..")
+        .collect()
 }
 
 fn unescape(s: &str) -> String {
