@@ -550,5 +550,5 @@ fn primary_addr(rtnl: &mut Rtnl, ifindex: u32) -> Option<Ipv4Addr> {
 }
 
 fn invalid(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, msg)
+    super::error(io::ErrorKind::InvalidInput, msg)
 }

@@ -17,6 +17,29 @@ mod vrrp_sock;
 use crate::config::Config;
 use std::path::Path;
 
+/// The message of an `io::Error` we make. `io::Error::new(kind, String)` would box std's
+/// `StringError`, whose `Debug` links in `str`'s escaping `Debug` (0.9 KB with Rust 1.88).
+struct Msg(String);
+
+impl core::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::fmt::Display for Msg {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Msg {}
+
+/// An `io::Error` of `kind` that displays as `msg`.
+fn error(kind: std::io::ErrorKind, msg: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(kind, Msg(msg.into()))
+}
+
 /// Starts the daemon (forking when `daemonize`), runs it until stopped and returns the exit
 /// code keepalived would.
 pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) -> u8 {

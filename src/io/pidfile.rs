@@ -30,7 +30,7 @@ pub fn check_not_running(path: &Path) -> io::Result<()> {
         && pid != std::process::id() as i32
         && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
     {
-        return Err(io::Error::new(
+        return Err(super::error(
             io::ErrorKind::AlreadyExists,
             format!("daemon is already running (pid {pid}, {})", path.display()),
         ));

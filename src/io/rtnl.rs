@@ -111,7 +111,7 @@ impl Rtnl {
         if out.errno != 0 {
             return Err(io::Error::from_raw_os_error(out.errno));
         }
-        info.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no RTM_NEWLINK in reply"))
+        info.ok_or_else(|| super::error(io::ErrorKind::InvalidData, "no RTM_NEWLINK in reply"))
     }
 
     /// The IPv4 addresses of interface `ifindex`, in the kernel's order (primaries first
@@ -140,7 +140,7 @@ impl Rtnl {
                 return Ok(addrs);
             }
         }
-        Err(io::Error::new(
+        Err(super::error(
             io::ErrorKind::Interrupted,
             "address dump kept being interrupted by changes",
         ))
@@ -183,7 +183,7 @@ impl Rtnl {
     ) -> io::Result<Outcome> {
         let sent = send(self.fd.as_raw_fd(), &self.req[..len], MsgFlags::empty())?;
         if sent != len {
-            return Err(io::Error::new(
+            return Err(super::error(
                 io::ErrorKind::WriteZero,
                 "netlink request cut short",
             ));
@@ -201,7 +201,7 @@ impl Rtnl {
                 Err(e) => return Err(e.into()),
             };
             if n > self.rx.len() {
-                return Err(io::Error::new(
+                return Err(super::error(
                     io::ErrorKind::InvalidData,
                     "netlink reply larger than the receive buffer",
                 ));

@@ -1339,7 +1339,10 @@ fn higher_prio_send_advert_sends_one_before_stepping_down() {
 #[test]
 fn action_debug_reads_like_the_derived_one() {
     let cases = [
-        (Action::SendAdvert { priority: 7 }, "SendAdvert { priority: 7 }"),
+        (
+            Action::SendAdvert { priority: 7 },
+            "SendAdvert { priority: 7 }",
+        ),
         (Action::AddVips, "AddVips"),
         (Action::RemoveVips, "RemoveVips"),
         (Action::SendGarps { repeat: 5 }, "SendGarps { repeat: 5 }"),
