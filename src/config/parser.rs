@@ -504,7 +504,8 @@ impl Draft {
             Some(f) if f != v6 => {
                 let fam = if f { "IPv6" } else { "IPv4" };
                 return Err(node.err(format!(
-                    "{addr}: address family must match the instance's ({fam})"
+                    "{}: address family must match the instance's ({fam})",
+                    ShowIp(addr)
                 )));
             }
             _ => {}
@@ -535,7 +536,10 @@ impl Draft {
                     true,
                     "unicast_peer",
                 ),
-                _ => return Err(line.err(format!("unexpected '{}' after {addr}", pair[0]))),
+                _ => {
+                    let m = format!("unexpected '{}' after {}", pair[0], ShowIp(addr));
+                    return Err(line.err(m));
+                }
             }
         }
         self.peers.push(addr);
@@ -997,7 +1001,10 @@ fn scope(s: &str) -> Option<Scope> {
 /// `brd X`, where `+` and `-` mean the all-ones and all-zeros host part (as `ip addr`).
 fn broadcast(v: &VirtualAddr, val: &str) -> Result<Ipv4Addr, String> {
     let IpAddr::V4(a) = v.addr else {
-        return Err(format!("broadcast {val} given for IPv6 address {}", v.addr));
+        return Err(format!(
+            "broadcast {val} given for IPv6 address {}",
+            ShowIp(v.addr)
+        ));
     };
     match val {
         "+" | "-" if v.prefix_len > 30 => Err(format!(

@@ -488,7 +488,7 @@ impl Daemon {
                     "({}) {} {}/{}: {e}",
                     inst.cfg.name,
                     if add { "adding" } else { "removing" },
-                    v.addr,
+                    crate::config::ShowIp(v.addr),
                     v.prefix_len
                 );
             }
