@@ -34,7 +34,7 @@ pub fn detach() -> io::Result<Ready> {
         ForkResult::Child => {
             drop(r);
             setsid().map_err(io::Error::from)?;
-            let _ = std::env::set_current_dir("/");
+            let _ = nix::unistd::chdir("/");
             let null = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)

@@ -8,8 +8,19 @@ use std::path::PathBuf;
 
 /// keepalived writes `/tmp/keepalived.stats`; `TMPDIR` moves it (two daemons on one host).
 pub fn stats_path() -> PathBuf {
-    let dir = std::env::var_os("TMPDIR").unwrap_or_else(|| "/tmp".into());
-    PathBuf::from(dir).join("keepalived.stats")
+    use std::os::unix::ffi::OsStrExt;
+    // libc's getenv: std::env::var_os adds an environment lock and a C-string copy (0.5 KB)
+    // that a single-threaded daemon does not need.
+    // SAFETY: the name is a valid C string; the value is copied at once, and nothing in this
+    // single-threaded process changes the environment.
+    let value = unsafe { libc::getenv(c"TMPDIR".as_ptr()) };
+    let dir = if value.is_null() {
+        std::ffi::OsStr::new("/tmp")
+    } else {
+        // SAFETY: a non-null getenv result is a NUL-terminated string.
+        std::ffi::OsStr::from_bytes(unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes())
+    };
+    std::path::Path::new(dir).join("keepalived.stats")
 }
 
 /// The lines of keepalived's file, in its order.
