@@ -50,25 +50,25 @@ enum HasArg {
     Maybe,
 }
 
-/// One option: short letter (`'\0'` for none), long name, value.
-struct Opt(char, &'static str, HasArg);
+/// One option: short letter (0 for none), long name, value.
+struct Opt(u8, &'static str, HasArg);
 
 const OPTS: [Opt; 15] = [
-    Opt('f', "use-file", HasArg::Yes),
-    Opt('P', "vrrp", HasArg::No),
-    Opt('C', "check", HasArg::No),
-    Opt('l', "log-console", HasArg::No),
-    Opt('D', "log-detail", HasArg::No),
-    Opt('S', "log-facility", HasArg::Yes),
-    Opt('G', "no-syslog", HasArg::No),
-    Opt('n', "dont-fork", HasArg::No),
-    Opt('p', "pid", HasArg::Yes),
-    Opt('r', "vrrp_pid", HasArg::Yes),
-    Opt('c', "checkers_pid", HasArg::Yes),
-    Opt('t', "config-test", HasArg::Maybe),
-    Opt('\0', "signum", HasArg::Yes),
-    Opt('v', "version", HasArg::No),
-    Opt('h', "help", HasArg::No),
+    Opt(b'f', "use-file", HasArg::Yes),
+    Opt(b'P', "vrrp", HasArg::No),
+    Opt(b'C', "check", HasArg::No),
+    Opt(b'l', "log-console", HasArg::No),
+    Opt(b'D', "log-detail", HasArg::No),
+    Opt(b'S', "log-facility", HasArg::Yes),
+    Opt(b'G', "no-syslog", HasArg::No),
+    Opt(b'n', "dont-fork", HasArg::No),
+    Opt(b'p', "pid", HasArg::Yes),
+    Opt(b'r', "vrrp_pid", HasArg::Yes),
+    Opt(b'c', "checkers_pid", HasArg::Yes),
+    Opt(b't', "config-test", HasArg::Maybe),
+    Opt(0, "signum", HasArg::Yes),
+    Opt(b'v', "version", HasArg::No),
+    Opt(b'h', "help", HasArg::No),
 ];
 
 // Indices in OPTS of the options main acts on.
@@ -85,18 +85,18 @@ const VERSION: usize = 13;
 const HELP: usize = 14;
 
 /// The parsed command line: how often each option of [`OPTS`] was given, and its first value.
-struct Matches {
+struct Matches<'a> {
     count: [u8; OPTS.len()],
-    val: [Option<String>; OPTS.len()],
+    val: [Option<&'a str>; OPTS.len()],
 }
 
-impl Matches {
+impl<'a> Matches<'a> {
     fn present(&self, i: usize) -> bool {
         self.count[i] > 0
     }
 
-    fn take(&mut self, i: usize) -> Option<String> {
-        self.val[i].take()
+    fn value(&self, i: usize) -> Option<&'a str> {
+        self.val[i]
     }
 }
 
@@ -104,16 +104,14 @@ impl Matches {
 /// `--use-file=FILE`, `--use-file FILE`, grouped flags `-nlD`, a one-letter long name is the
 /// short option, words that are not options are ignored, `--` ends the options, and an option
 /// given twice is an error. Errors are the messages getopts printed.
-fn parse_args(args: &[String]) -> Result<Matches, String> {
+fn parse_args(args: &[String]) -> Result<Matches<'_>, String> {
     let mut m = Matches {
         count: [0; OPTS.len()],
-        val: Default::default(),
+        val: [None; OPTS.len()],
     };
     let is_opt = |a: &str| a.len() > 1 && a.starts_with('-');
-    let mut i = 0;
-    while i < args.len() {
-        let cur = args[i].as_str();
-        i += 1;
+    let mut args = args.iter().map(String::as_str).peekable();
+    while let Some(cur) = args.next() {
         if !is_opt(cur) {
             continue;
         }
@@ -121,7 +119,7 @@ fn parse_args(args: &[String]) -> Result<Matches, String> {
             break;
         }
         // The option that may take a value, as the user named it, and a value glued to it.
-        let (name, mut glued, long) = if let Some(tail) = cur.strip_prefix("--") {
+        let (name, glued, long) = if let Some(tail) = cur.strip_prefix("--") {
             let (n, v) = match tail.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (tail, None),
@@ -130,41 +128,29 @@ fn parse_args(args: &[String]) -> Result<Matches, String> {
         } else {
             let mut found = None;
             for (j, ch) in cur.char_indices().skip(1) {
-                let id = find(&ch.to_string())?;
-                if OPTS[id].2 == HasArg::No {
-                    m.count[id] = m.count[id].saturating_add(1);
-                    continue;
+                let (name, rest) = cur[j..].split_at(ch.len_utf8());
+                let id = find(name)?;
+                if OPTS[id].2 != HasArg::No {
+                    found = Some((name, Some(rest).filter(|r| !r.is_empty())));
+                    break;
                 }
-                let rest = &cur[j + ch.len_utf8()..];
-                found = Some((
-                    &cur[j..j + ch.len_utf8()],
-                    (!rest.is_empty()).then_some(rest),
-                ));
-                break;
+                m.count[id] = m.count[id].saturating_add(1);
             }
-            match found {
-                Some((n, v)) => (n, v, false),
-                None => continue,
-            }
+            let Some((n, v)) = found else { continue };
+            (n, v, false)
         };
         let id = find(name)?;
-        let val = match OPTS[id].2 {
-            HasArg::No if glued.is_some() => {
+        let val = match (OPTS[id].2, glued) {
+            (HasArg::No, Some(_)) => {
                 return Err(format!("Option '{name}' does not take an argument"))
             }
-            HasArg::No => None,
-            HasArg::Maybe if glued.is_none() && !long && i < args.len() && !is_opt(&args[i]) => {
-                i += 1;
-                Some(args[i - 1].clone())
-            }
-            HasArg::Maybe => glued.take().map(str::to_string),
-            HasArg::Yes => match glued.take() {
-                Some(v) => Some(v.to_string()),
-                None if i < args.len() => {
-                    i += 1;
-                    Some(args[i - 1].clone())
-                }
+            (_, Some(v)) => Some(v),
+            (HasArg::No, None) => None,
+            (HasArg::Maybe, None) if long => None,
+            (HasArg::Maybe, None) => args.next_if(|a| !is_opt(a)),
+            (HasArg::Yes, None) => match args.next() {
                 None => return Err(format!("Argument to option '{name}' missing")),
+                v => v,
             },
         };
         if m.count[id] == 0 {
@@ -178,21 +164,26 @@ fn parse_args(args: &[String]) -> Result<Matches, String> {
     }
 }
 
-/// The index in [`OPTS`] of a short (one letter) or long option name.
+/// The index in [`OPTS`] of a short (one byte) or long option name.
 fn find(name: &str) -> Result<usize, String> {
-    let mut chars = name.chars();
-    let short = match (chars.next(), chars.next()) {
-        (Some(c), None) => c,
-        _ => '\0',
+    let short = match name.as_bytes() {
+        &[c] => c,
+        _ => 0,
     };
     OPTS.iter()
-        .position(|o| o.1 == name || (short != '\0' && o.0 == short))
+        .position(|o| {
+            if short != 0 {
+                o.0 == short
+            } else {
+                o.1 == name
+            }
+        })
         .ok_or_else(|| format!("Unrecognized option: '{name}'"))
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut m = match parse_args(&args) {
+    let m = match parse_args(&args) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("keepalived-rs: {e}");
@@ -211,8 +202,8 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(EXIT_OK);
     }
-    if let Some(name) = m.take(SIGNUM) {
-        return match io::signals::signum(&name) {
+    if let Some(name) = m.value(SIGNUM) {
+        return match io::signals::signum(name) {
             Some(n) => {
                 println!("{n}");
                 ExitCode::from(EXIT_OK)
@@ -223,7 +214,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let facility = match m.take(LOG_FACILITY).map(|s| s.parse::<u8>()) {
+    let facility = match m.value(LOG_FACILITY).map(|s| s.parse::<u8>()) {
         None => None,
         Some(Ok(n)) if n <= 7 => Some(n),
         Some(_) => {
@@ -233,9 +224,9 @@ fn main() -> ExitCode {
     };
     let test_only = m.present(CONFIG_TEST);
     let conf = PathBuf::from(
-        m.take(CONFIG_TEST)
-            .or_else(|| m.take(USE_FILE))
-            .unwrap_or_else(|| DEFAULT_CONF.to_string()),
+        m.value(CONFIG_TEST)
+            .or_else(|| m.value(USE_FILE))
+            .unwrap_or(DEFAULT_CONF),
     );
     let console = m.present(LOG_CONSOLE) || test_only;
     io::log::init(
@@ -263,7 +254,7 @@ fn main() -> ExitCode {
     if config.instances.is_empty() {
         log::warn!("No VRRP instances configured in {}", conf.display());
     }
-    let pidfile = PathBuf::from(m.take(PID).unwrap_or_else(|| DEFAULT_PIDFILE.to_string()));
+    let pidfile = PathBuf::from(m.value(PID).unwrap_or(DEFAULT_PIDFILE));
     let code = io::run(config, &conf, &pidfile, !m.present(DONT_FORK));
     ExitCode::from(code)
 }
@@ -272,9 +263,9 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Matches, String> {
+    fn parse(args: &[&str]) -> Result<Matches<'static>, String> {
         let v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        parse_args(&v)
+        parse_args(Vec::leak(v))
     }
 
     #[test]
@@ -286,30 +277,30 @@ mod tests {
             &["--use-file", "/a"],
             &["--f=/a"],
         ] {
-            let mut m = parse(args).unwrap();
-            assert_eq!(m.take(USE_FILE).as_deref(), Some("/a"), "{args:?}");
+            let m = parse(args).unwrap();
+            assert_eq!(m.value(USE_FILE), Some("/a"), "{args:?}");
         }
         // A required value may start with '-'.
-        let mut m = parse(&["-p", "-x"]).unwrap();
-        assert_eq!(m.take(PID).as_deref(), Some("-x"));
+        let m = parse(&["-p", "-x"]).unwrap();
+        assert_eq!(m.value(PID), Some("-x"));
     }
 
     #[test]
     fn grouped_flags_and_a_value_at_the_end_of_a_group() {
-        let mut m = parse(&["-nlDf/a", "-G"]).unwrap();
+        let m = parse(&["-nlDf/a", "-G"]).unwrap();
         for i in [DONT_FORK, LOG_CONSOLE, LOG_DETAIL, USE_FILE, NO_SYSLOG] {
             assert!(m.present(i), "{}", OPTS[i].1);
         }
         assert!(!m.present(CONFIG_TEST));
-        assert_eq!(m.take(USE_FILE).as_deref(), Some("/a"));
+        assert_eq!(m.value(USE_FILE), Some("/a"));
     }
 
     #[test]
     fn config_test_takes_an_optional_value() {
-        let mut m = parse(&["-t", "-f", "/a"]).unwrap();
+        let m = parse(&["-t", "-f", "/a"]).unwrap();
         assert!(m.present(CONFIG_TEST));
-        assert_eq!(m.take(CONFIG_TEST), None);
-        assert_eq!(m.take(USE_FILE).as_deref(), Some("/a"));
+        assert_eq!(m.value(CONFIG_TEST), None);
+        assert_eq!(m.value(USE_FILE), Some("/a"));
         for (args, want) in [
             (&["-t", "/b"][..], Some("/b")),
             (&["-t/b"], Some("/b")),
@@ -318,9 +309,9 @@ mod tests {
             (&["-nt", "/b"], Some("/b")),
             (&["-t"], None),
         ] {
-            let mut m = parse(args).unwrap();
+            let m = parse(args).unwrap();
             assert!(m.present(CONFIG_TEST), "{args:?}");
-            assert_eq!(m.take(CONFIG_TEST).as_deref(), want, "{args:?}");
+            assert_eq!(m.value(CONFIG_TEST), want, "{args:?}");
         }
     }
 
@@ -366,8 +357,9 @@ mod tests {
                 "{}",
                 o.1
             );
-            if o.0 != '\0' {
-                assert!(USAGE.contains(&format!("-{}, --{}", o.0, o.1)), "{}", o.1);
+            if o.0 != 0 {
+                let both = format!("-{}, --{}", o.0 as char, o.1);
+                assert!(USAGE.contains(&both), "{}", o.1);
             }
         }
     }
