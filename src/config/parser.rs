@@ -589,7 +589,10 @@ impl Draft {
                 "{} VIPs, at most 255 fit an advert: the rest are excluded",
                 vips.len()
             ));
-            excluded_vips.splice(0..0, vips.drain(255..));
+            // In front of the excluded ones (split_off/append: far less code than splice).
+            let mut moved = vips.split_off(255);
+            moved.append(&mut excluded_vips);
+            excluded_vips = moved;
         }
 
         // A MASTER without a priority is the address owner; no state follows the priority.

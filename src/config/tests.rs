@@ -877,3 +877,23 @@ fn include_loops_and_depth_are_bounded() {
     assert!(e.message.contains("nested deeper than 8"), "{e}");
     assert_eq!(e.at.as_ref().unwrap().file, d.0.join("d9.conf"));
 }
+
+#[test]
+fn vips_past_255_go_in_front_of_the_excluded_ones() {
+    let vips: String = (0..260)
+        .map(|n| format!("10.{}.{}.1\n", n / 256, n % 256))
+        .collect();
+    let i = one(&format!(
+        "interface eth0\nvirtual_router_id 51\nvirtual_ipaddress {{\n{vips}}}\n\
+         virtual_ipaddress_excluded {{\n192.0.2.9\n}}"
+    ));
+    assert_eq!(i.vips.len(), 255);
+    assert_eq!(i.vips[254].addr, v4("10.0.254.1"));
+    let x: Vec<IpAddr> = i.excluded_vips.iter().map(|v| v.addr).collect();
+    let want: Vec<IpAddr> = ["10.0.255.1", "10.1.0.1", "10.1.1.1", "10.1.2.1", "10.1.3.1"]
+        .iter()
+        .chain(&["192.0.2.9"])
+        .map(|s| v4(s))
+        .collect();
+    assert_eq!(x, want);
+}
