@@ -20,10 +20,11 @@ impl Drop for PidFile {
 
 /// keepalived refuses to start when its pidfile names a live process.
 pub fn check_not_running(path: &Path) -> io::Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    // fs::read, which the config loader links anyway, rather than read_to_string.
+    let Ok(bytes) = std::fs::read(path) else {
         return Ok(());
     };
-    let Ok(pid) = text.trim().parse::<i32>() else {
+    let Ok(pid) = core::str::from_utf8(&bytes).unwrap_or("").trim().parse::<i32>() else {
         return Ok(());
     };
     if pid > 0
