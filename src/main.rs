@@ -182,7 +182,20 @@ fn find(name: &str) -> Result<usize, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(a) => args.push(a),
+            // env::args() would abort (SIGABRT) on such an argument.
+            Err(a) => {
+                eprintln!(
+                    "keepalived-rs: argument '{}' is not valid UTF-8",
+                    a.to_string_lossy()
+                );
+                return ExitCode::from(EXIT_FATAL);
+            }
+        }
+    }
     let m = match parse_args(&args) {
         Ok(m) => m,
         Err(e) => {

@@ -24,7 +24,11 @@ pub fn check_not_running(path: &Path) -> io::Result<()> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(());
     };
-    let Ok(pid) = core::str::from_utf8(&bytes).unwrap_or("").trim().parse::<i32>() else {
+    let Ok(pid) = core::str::from_utf8(&bytes)
+        .unwrap_or("")
+        .trim()
+        .parse::<i32>()
+    else {
         return Ok(());
     };
     if pid > 0
