@@ -295,7 +295,7 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
     // the standard library's sort.
     for i in 1..found.len() {
         let mut j = i;
-        while j > 0 && found[j - 1] > found[j] {
+        while j > 0 && found[j - 1].components().gt(found[j].components()) {
             found.swap(j - 1, j);
             j -= 1;
         }
