@@ -352,17 +352,15 @@ fn brace_alternatives(pattern: &str) -> Vec<String> {
                         break;
                     }
                     let (head, tail) = (&pattern[..open], &pattern[i + 1..]);
-                    let mut starts = vec![open + 1];
-                    starts.extend(commas.iter().map(|c| c + 1));
-                    let mut ends = commas.clone();
-                    ends.push(i);
-                    return starts
-                        .iter()
-                        .zip(&ends)
-                        .flat_map(|(&s, &e)| {
-                            brace_alternatives(&format!("{head}{}{tail}", &pattern[s..e]))
-                        })
-                        .collect();
+                    commas.push(i);
+                    let mut out = Vec::new();
+                    let mut start = open + 1;
+                    for end in commas {
+                        let alt = format!("{head}{}{tail}", &pattern[start..end]);
+                        out.extend(brace_alternatives(&alt));
+                        start = end + 1;
+                    }
+                    return out;
                 }
             }
             _ => {}
@@ -524,7 +522,10 @@ mod tests {
         assert!(!glob_match("a\\*", "ab"));
         assert!(glob_match("*", "x"));
         assert!(glob_match("[", "["));
-        assert_eq!(brace_alternatives("/d/{a,b{1,2}}.conf").len(), 3);
+        assert_eq!(
+            brace_alternatives("/d/{a,b{1,2},}x{y,z}"),
+            ["/d/axy", "/d/axz", "/d/b1xy", "/d/b1xz", "/d/b2xy", "/d/b2xz", "/d/xy", "/d/xz"]
+        );
         assert_eq!(brace_alternatives("/d/{a}.conf"), vec!["/d/{a}.conf"]);
     }
 
