@@ -252,7 +252,7 @@ fn main() -> ExitCode {
     let config = match config::load(&conf) {
         Ok(c) => c,
         Err(e) => {
-            log::error!("{e}");
+            keepalived_rs::logf::error(format_args!("{e}"));
             return ExitCode::from(e.exit_code() as u8);
         }
     };
@@ -265,7 +265,10 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_OK);
     }
     if config.instances.is_empty() {
-        log::warn!("No VRRP instances configured in {}", conf.display());
+        keepalived_rs::logf::warn(format_args!(
+            "No VRRP instances configured in {}",
+            conf.display()
+        ));
     }
     let pidfile = PathBuf::from(m.value(PID).unwrap_or(DEFAULT_PIDFILE));
     let code = io::run(config, &conf, &pidfile, !m.present(DONT_FORK));

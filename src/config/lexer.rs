@@ -172,20 +172,20 @@ impl Lexer {
         let paths = expand(pattern, base);
         if paths.is_empty() {
             // keepalived logs this and carries on.
-            log::warn!("{at}: include: no configuration file matches '{pattern}'");
+            warn!("{at}: include: no configuration file matches '{pattern}'");
         }
         for path in paths {
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
-                    log::warn!("{at}: include: {}: {e} - skipping", path.display());
+                    warn!("{at}: include: {}: {e} - skipping", path.display());
                     continue;
                 }
             };
             {
                 use std::os::unix::fs::PermissionsExt;
                 if !meta.is_file() || meta.permissions().mode() & 0o111 != 0 {
-                    log::warn!(
+                    warn!(
                         "{at}: include: {} is not a regular non-executable file - skipping",
                         path.display()
                     );
@@ -202,7 +202,7 @@ impl Lexer {
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 Err(e) => {
-                    log::warn!(
+                    warn!(
                         "{at}: include: cannot read {}: {e} - skipping",
                         path.display()
                     );

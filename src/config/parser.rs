@@ -37,7 +37,7 @@ impl Node {
         self.block.as_deref().unwrap_or(&[])
     }
     fn warn(&self, message: core::fmt::Arguments) {
-        log::warn!("{}: {}: {}", self.at, self.keyword(), message);
+        warn!("{}: {}: {}", self.at, self.keyword(), message);
     }
 }
 
@@ -116,9 +116,9 @@ impl Ctx {
     /// A keyword we parse past: logged and kept in `Config::unhandled`.
     fn skip(&mut self, at: &Location, keyword: &str, args: &[String], known: bool, place: &str) {
         if known {
-            log::warn!("{at}: {keyword}: not supported yet, ignored (in {place})");
+            warn!("{at}: {keyword}: not supported yet, ignored (in {place})");
         } else {
-            log::warn!("{at}: Unknown keyword '{keyword}' (in {place}), ignored");
+            warn!("{at}: Unknown keyword '{keyword}' (in {place}), ignored");
         }
         self.unhandled.push(Unhandled {
             at: at.clone(),
@@ -550,7 +550,7 @@ impl Draft {
     fn finish(self, global: &GlobalDefs) -> Result<VrrpInstance, ConfigError> {
         let name = &self.name;
         let err = |m: String| invalid(&self.at, Some("vrrp_instance"), format!("({name}) {m}"));
-        let warn = |m: core::fmt::Arguments| log::warn!("{}: vrrp_instance: ({name}) {m}", self.at);
+        let warn = |m: core::fmt::Arguments| warn!("{}: vrrp_instance: ({name}) {m}", self.at);
         let strict = global.vrrp_strict;
         let vrid = self
             .vrid
@@ -754,7 +754,7 @@ fn advert_int(us: u64, v: VrrpVersion, at: &Location, name: &str) -> Result<Dura
         return Ok(Duration::from_micros(us));
     }
     let rounded = ((us + step / 2) / step * step).max(step);
-    log::warn!(
+    warn!(
         "{at}: advert_int: ({name}) {} s rounded to {} s ({what})",
         show_us(us),
         show_us(rounded)
@@ -972,7 +972,7 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
         i += if needs_value { 2 } else { 1 };
     }
     if addr.is_ipv6() && (v.scope != Scope::Global || v.label.is_some()) {
-        log::warn!(
+        warn!(
             "{}: {block}: scope and label do not apply to IPv6 {text}, ignored",
             line.at
         );

@@ -43,20 +43,20 @@ fn error(kind: std::io::ErrorKind, msg: impl Into<String>) -> std::io::Error {
 /// Starts the daemon (forking when `daemonize`), runs it until stopped and returns the exit
 /// code keepalived would.
 pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) -> u8 {
-    ::log::info!(
+    info!(
         "Starting keepalived-rs {} with {}",
         env!("CARGO_PKG_VERSION"),
         conf_path.display()
     );
     if let Err(e) = pidfile::check_not_running(pidfile) {
-        ::log::error!("{e}");
+        error!("{e}");
         return 1;
     }
     let ready = if daemonize {
         match detach::detach() {
             Ok(r) => Some(r),
             Err(e) => {
-                ::log::error!("daemon: {e}");
+                error!("daemon: {e}");
                 return 1;
             }
         }
@@ -64,7 +64,7 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
         None
     };
     let fail = |ready: Option<detach::Ready>, msg: String| {
-        ::log::error!("{msg}");
+        error!("{msg}");
         if let Some(r) = ready {
             r.report(1);
         }
@@ -84,11 +84,11 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
     }
     match d.run() {
         Ok(daemon::Exit::Stopped) => {
-            ::log::info!("Stopped");
+            info!("Stopped");
             0
         }
         Err(e) => {
-            ::log::error!("{e}");
+            error!("{e}");
             1
         }
     }

@@ -572,7 +572,7 @@ impl Instance {
             "action queue full: drain it after every input"
         );
         if pushed.is_err() {
-            log::error!("VRRP action queue full, dropped {a:?}");
+            error!("VRRP action queue full, dropped {a:?}");
         }
     }
 }
