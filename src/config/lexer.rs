@@ -34,9 +34,27 @@ pub(crate) fn invalid(at: &Location, keyword: Option<&str>, message: String) -> 
     }
 }
 
+/// `std::fs::read` as a plain open/read loop through nix: std's version sizes the buffer from
+/// the file's metadata first, 0.9 KB more code.
+pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use nix::fcntl::{open, OFlag};
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC;
+    let fd = open(path, flags, nix::sys::stat::Mode::empty())?;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match nix::unistd::read(&fd, &mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Reads and lexes the main file; a file that cannot be read is `FileMissing`.
 pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|e| ConfigError {
+    let bytes = read_file(path).map_err(|e| ConfigError {
         kind: ConfigErrorKind::FileMissing,
         at: None,
         keyword: None,
@@ -199,7 +217,7 @@ impl Lexer {
                     path.display()
                 )));
             }
-            let bytes = match std::fs::read(&path) {
+            let bytes = match read_file(&path) {
                 Ok(b) => b,
                 Err(e) => {
                     warn!(

@@ -20,8 +20,8 @@ impl Drop for PidFile {
 
 /// keepalived refuses to start when its pidfile names a live process.
 pub fn check_not_running(path: &Path) -> io::Result<()> {
-    // fs::read, which the config loader links anyway, rather than read_to_string.
-    let Ok(bytes) = std::fs::read(path) else {
+    // The config loader's read_file (linked anyway) rather than read_to_string.
+    let Ok(bytes) = crate::config::read_file(path) else {
         return Ok(());
     };
     let Ok(pid) = core::str::from_utf8(&bytes)
