@@ -4,6 +4,17 @@ use keepalived_rs::{config, io};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// print!/println!/eprintln! through io::log::print: std's stdout and stderr machinery is 1.5 KB.
+macro_rules! print {
+    ($($t:tt)*) => { io::log::print(false, format_args!($($t)*)) };
+}
+macro_rules! println {
+    ($($t:tt)*) => { io::log::print(false, format_args!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! eprintln {
+    ($($t:tt)*) => { io::log::print(true, format_args!("{}\n", format_args!($($t)*))) };
+}
+
 const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
 const DEFAULT_PIDFILE: &str = "/run/keepalived.pid";
 

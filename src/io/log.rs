@@ -44,6 +44,27 @@ pub fn init(console: bool, use_syslog: bool, facility: Option<u8>, detail: bool)
     }
 }
 
+/// Writes all of `bytes` to descriptor 1 or 2, retrying short writes; errors are dropped.
+/// std's stdout/stderr (locks, line buffering, panics on error) cost 1.5 KB more.
+pub fn write_fd(stderr: bool, mut bytes: &[u8]) {
+    // SAFETY: descriptors 1 and 2 stay open for the life of the process (daemonizing puts
+    // /dev/null on them).
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(if stderr { 2 } else { 1 }) };
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// `print!` (or `eprint!` with `stderr`) through [`write_fd`].
+pub fn print(stderr: bool, args: core::fmt::Arguments) {
+    write_fd(stderr, args.to_string().as_bytes());
+}
+
 /// Where a formatted line is assembled; long lines are cut, never allocated.
 struct Line {
     buf: [u8; 512],
@@ -99,8 +120,7 @@ impl log::Log for Logger {
             };
             let (h, m, s, ms) = wall_clock();
             let _ = writeln!(line, "{h:02}:{m:02}:{s:02}.{ms:03} {}", record.args());
-            use std::io::Write as _;
-            let _ = std::io::stderr().write_all(&line.buf[..line.len]);
+            write_fd(true, &line.buf[..line.len]);
         }
     }
 
