@@ -34,12 +34,13 @@ const DUMP_ATTEMPTS: usize = 3;
 /// Datagrams `LinkMonitor::drain` reads per call before it returns to the poll loop.
 const DRAIN_MAX: usize = 64;
 
+// As messages (super::error): boxing the netlink error itself would link its derived Debug.
 fn invalid_data(e: crate::netlink::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e)
+    super::error(io::ErrorKind::InvalidData, e.to_string())
 }
 
 fn invalid_input(e: crate::netlink::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, e)
+    super::error(io::ErrorKind::InvalidInput, e.to_string())
 }
 
 fn route_socket(flags: SockFlag, groups: u32) -> io::Result<OwnedFd> {
