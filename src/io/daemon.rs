@@ -246,10 +246,11 @@ impl Daemon {
             nix::sys::time::TimeSpec::new(us / 1_000_000, (us % 1_000_000) * 1000)
         });
         let mut raw: arrayvec::ArrayVec<i32, 64> = arrayvec::ArrayVec::new();
-        raw.push(self.signals.fd());
-        raw.push(std::os::fd::AsRawFd::as_raw_fd(&self.links.fd()));
+        // try_push: the capacity holds (take(62)), and push's panic path links a Debug impl.
+        let _ = raw.try_push(self.signals.fd());
+        let _ = raw.try_push(std::os::fd::AsRawFd::as_raw_fd(&self.links.fd()));
         for i in self.ifaces.iter().take(62) {
-            raw.push(i.vrrp.fd());
+            let _ = raw.try_push(i.vrrp.fd());
         }
         let mut fds: arrayvec::ArrayVec<PollFd, 64> = raw
             .iter()
@@ -270,7 +271,7 @@ impl Daemon {
             ifaces: arrayvec::ArrayVec::new(),
         };
         for f in &fds[2..] {
-            ready.ifaces.push(readable(f));
+            let _ = ready.ifaces.try_push(readable(f));
         }
         Ok(ready)
     }
