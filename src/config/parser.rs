@@ -214,7 +214,12 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
     } else {
         int.parse().map_err(|_| bad())?
     };
-    let micros: u64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    // frac is at most 6 digits: pad it to 6 (as "{frac:0<6}" would) by arithmetic.
+    let micros = frac
+        .bytes()
+        .chain(core::iter::repeat(b'0'))
+        .take(6)
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
     let total = whole.checked_mul(1_000_000).ok_or_else(bad)? + micros;
     if total < min_us || total > max_us {
         return Err(node.err(format!(
