@@ -238,9 +238,9 @@ fn main() -> ExitCode {
             }
         };
     }
-    let facility = match m.value(LOG_FACILITY).map(|s| s.parse::<u8>()) {
+    let facility = match m.value(LOG_FACILITY).map(|s| s.parse::<u64>()) {
         None => None,
-        Some(Ok(n)) if n <= 7 => Some(n),
+        Some(Ok(n)) if n <= 7 => Some(n as u8),
         Some(_) => {
             eprintln!("keepalived-rs: -S takes a facility number 0-7");
             return ExitCode::from(EXIT_FATAL);

@@ -24,10 +24,14 @@ pub fn check_not_running(path: &Path) -> io::Result<()> {
     let Ok(bytes) = crate::config::read_file(path) else {
         return Ok(());
     };
-    let Ok(pid) = core::str::from_utf8(&bytes)
+    // Parsed as u64 (the parse the config uses): a negative or too large number is no pid,
+    // as it was when this parsed an i32 and required pid > 0.
+    let Some(pid) = core::str::from_utf8(&bytes)
         .unwrap_or("")
         .trim()
-        .parse::<i32>()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| i32::try_from(n).ok())
     else {
         return Ok(());
     };
