@@ -241,10 +241,11 @@ fn ip(node: &Node, s: &str) -> Result<IpAddr, ConfigError> {
         .map_err(|_| node.err(format!("'{s}' is not an IP address")))
 }
 
-fn ifname(node: &Node, s: &str) -> Result<String, ConfigError> {
+/// An interface name, or the message saying why it is not one.
+fn ifname(s: &str) -> Result<String, String> {
     // IFNAMSIZ is 16 with the terminating NUL.
     if s.is_empty() || s.len() > 15 || s.contains('/') {
-        return Err(node.err(format!("'{s}' is not a valid interface name")));
+        return Err(format!("'{s}' is not a valid interface name"));
     }
     Ok(s.to_string())
 }
@@ -777,7 +778,7 @@ const INSTANCE: Table<Draft> = &[
         Ok(())
     }),
     ("interface", Shape::Value, |d, n, _| {
-        d.interface = Some(ifname(n, &n.words[1])?);
+        d.interface = Some(ifname(&n.words[1]).map_err(|m| n.err(m))?);
         Ok(())
     }),
     ("virtual_router_id", Shape::Value, |d, n, _| {
@@ -954,7 +955,7 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
                 if v.dev.is_some() {
                     return Err(err(format!("dev given twice for {text}")));
                 }
-                v.dev = Some(ifname(line, val).map_err(|e| err(e.message))?);
+                v.dev = Some(ifname(val).map_err(err)?);
             }
             "scope" => {
                 v.scope = scope(val).ok_or_else(|| err(format!("'{val}' is not a scope")))?
