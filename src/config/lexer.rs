@@ -88,7 +88,9 @@ impl Lexer {
     }
 
     fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
-        for (n, raw) in text.lines().enumerate() {
+        // split('\n') rather than lines(): a '\r' left at the end is blanks to decomment's
+        // callers (trim, split_whitespace), and lines() costs 0.3 KB more.
+        for (n, raw) in text.split('\n').enumerate() {
             let at = Location {
                 file: file.to_path_buf(),
                 line: n as u32 + 1,

@@ -897,3 +897,21 @@ fn vips_past_255_go_in_front_of_the_excluded_ones() {
         .collect();
     assert_eq!(x, want);
 }
+
+#[test]
+fn crlf_line_endings_parse_like_lf() {
+    for name in ["seed-master.conf", "seed-script.conf"] {
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        let crlf = text.replace('\n', "\r\n");
+        let (a, b) = (ok(&text), ok(&crlf));
+        assert_eq!(a.instances, b.instances, "{name}");
+        assert_eq!(a.global, b.global, "{name}");
+        let words = |c: &Config| -> Vec<(String, Vec<String>, u32)> {
+            c.unhandled
+                .iter()
+                .map(|u| (u.keyword.clone(), u.args.clone(), u.at.line))
+                .collect()
+        };
+        assert_eq!(words(&a), words(&b), "{name}");
+    }
+}
