@@ -138,28 +138,46 @@ fn dispatch<T>(
     ctx: &mut Ctx,
 ) -> Result<(), ConfigError> {
     for node in nodes {
-        let keyword = node.keyword();
-        let Some(&(_, shape, handler)) = table.iter().find(|e| e.0 == keyword) else {
-            ctx.skip(
-                &node.at,
-                keyword,
-                &node.words[1..],
-                known.split_ascii_whitespace().any(|k| k == keyword),
-                place,
-            );
-            continue;
-        };
-        match (shape, node.block.is_some()) {
-            (Shape::Block, false) => return Err(node.err("expects a { } block")),
-            (Shape::Flag | Shape::Value, true) => return Err(node.err("does not take a { } block")),
-            (Shape::Value, false) => {
-                node.arg(1)?;
+        let entry = table.iter().find(|e| e.0 == node.keyword());
+        if check(node, entry.map(|e| e.1), known, place, ctx)? {
+            if let Some(&(_, _, handler)) = entry {
+                handler(target, node, ctx)?;
             }
-            _ => {}
         }
-        handler(target, node, ctx)?;
     }
     Ok(())
+}
+
+/// The part of [`dispatch`] that does not depend on the table's type (one copy instead of one
+/// per table): skips a keyword the table lacks, checks the shape of one it has. Whether to run
+/// the handler.
+fn check(
+    node: &Node,
+    shape: Option<Shape>,
+    known: &str,
+    place: &str,
+    ctx: &mut Ctx,
+) -> Result<bool, ConfigError> {
+    let keyword = node.keyword();
+    let Some(shape) = shape else {
+        ctx.skip(
+            &node.at,
+            keyword,
+            &node.words[1..],
+            known.split_ascii_whitespace().any(|k| k == keyword),
+            place,
+        );
+        return Ok(false);
+    };
+    match (shape, node.block.is_some()) {
+        (Shape::Block, false) => return Err(node.err("expects a { } block")),
+        (Shape::Flag | Shape::Value, true) => return Err(node.err("does not take a { } block")),
+        (Shape::Value, false) => {
+            node.arg(1)?;
+        }
+        _ => {}
+    }
+    Ok(true)
 }
 
 /// Parses lexed items into the configuration.
