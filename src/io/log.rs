@@ -3,7 +3,6 @@
 
 use core::fmt::Write as _;
 use std::os::unix::net::UnixDatagram;
-use std::sync::OnceLock;
 
 pub struct Logger {
     console: bool,
@@ -12,8 +11,6 @@ pub struct Logger {
     facility: u8,
     level: log::LevelFilter,
 }
-
-static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 /// Installs the logger. `facility`: `-S 0..7` picks LOG_LOCAL0..7, default LOG_DAEMON.
 pub fn init(console: bool, use_syslog: bool, facility: Option<u8>, detail: bool) {
@@ -33,12 +30,14 @@ pub fn init(console: bool, use_syslog: bool, facility: Option<u8>, detail: bool)
     } else {
         log::LevelFilter::Info
     };
-    let logger = LOGGER.get_or_init(|| Logger {
+    // Leaked once at start-up: a OnceLock's initialisation code is 0.6 KB. A second init (tests)
+    // leaks one more Logger, which set_logger refuses as it refused the OnceLock's.
+    let logger = Box::leak(Box::new(Logger {
         console,
         syslog,
         facility,
         level,
-    });
+    }));
     if log::set_logger(logger).is_ok() {
         log::set_max_level(level);
     }
