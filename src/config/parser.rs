@@ -43,9 +43,8 @@ impl Node {
 
 /// Builds the statement tree, checking that braces balance.
 pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
+    // levels[k + 1] holds the statements of the block whose owner is levels[k].last().
     let mut levels: Vec<Vec<Node>> = vec![Vec::new()];
-    // The keyword and place of each block still open.
-    let mut open: Vec<(String, Location)> = Vec::new();
     let mut can_open = false;
     for Lexed { at, item } in items {
         let level = levels.len() - 1;
@@ -60,14 +59,13 @@ pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
                 continue;
             }
             Item::Open => {
-                let Some(owner) = levels[level].last().filter(|_| can_open) else {
+                if !can_open || levels[level].is_empty() {
                     return Err(invalid(
                         &at,
                         Some("{"),
                         "'{' without a keyword before it".into(),
                     ));
-                };
-                open.push((owner.words[0].clone(), owner.at.clone()));
+                }
                 levels.push(Vec::new());
             }
             Item::Close => {
@@ -75,7 +73,6 @@ pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
                     return Err(invalid(&at, Some("}"), "'}' without an open block".into()));
                 }
                 let children = levels.pop().unwrap_or_default();
-                open.pop();
                 if let Some(owner) = levels[level - 1].last_mut() {
                     owner.block = Some(children);
                 }
@@ -83,10 +80,11 @@ pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
         }
         can_open = false;
     }
-    if let Some((keyword, at)) = open.pop() {
+    // The innermost block still open: its owner is the last statement one level up.
+    if let Some(owner) = levels.iter().rev().nth(1).and_then(|l| l.last()) {
         return Err(invalid(
-            &at,
-            Some(&keyword),
+            &owner.at,
+            Some(owner.keyword()),
             "block is not closed: missing '}'".into(),
         ));
     }

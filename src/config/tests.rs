@@ -915,3 +915,37 @@ fn crlf_line_endings_parse_like_lf() {
         assert_eq!(words(&a), words(&b), "{name}");
     }
 }
+
+#[test]
+fn unbalanced_braces_name_the_place() {
+    let cases = [
+        // The innermost open block is reported, at its keyword's line.
+        (
+            "global_defs {\nrouter_id x\n}\nvrrp_instance V {\nunicast_peer {\n192.0.2.1\n",
+            5,
+            "unicast_peer",
+            "block is not closed",
+        ),
+        (
+            "vrrp_instance V {\nunicast_peer {\n192.0.2.1\n}\n",
+            1,
+            "vrrp_instance",
+            "block is not closed",
+        ),
+        (
+            "vrrp_instance V {\n",
+            1,
+            "vrrp_instance",
+            "block is not closed",
+        ),
+        ("global_defs {\n}\n}\n", 3, "}", "without an open block"),
+        ("{\n}\n", 1, "{", "without a keyword"),
+        ("global_defs {\n}\n{\n}\n", 3, "{", "without a keyword"),
+    ];
+    for (text, line, keyword, msg) in cases {
+        let e = err_of(text);
+        assert_eq!(e.at.as_ref().map(|a| a.line), Some(line), "{text:?}: {e}");
+        assert_eq!(e.keyword.as_deref(), Some(keyword), "{text:?}: {e}");
+        assert!(e.message.contains(msg), "{text:?}: {e}");
+    }
+}
