@@ -131,8 +131,8 @@ fn parse_args(args: &[String]) -> Result<Matches<'_>, String> {
         }
         // The option that may take a value, as the user named it, and a value glued to it.
         let (name, glued, long) = if let Some(tail) = cur.strip_prefix("--") {
-            let (n, v) = match tail.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
+            let (n, v) = match tail.bytes().position(|b| b == b'=') {
+                Some(i) => (&tail[..i], Some(&tail[i + 1..])),
                 None => (tail, None),
             };
             (n, v, true)

@@ -220,7 +220,10 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
             "'{s}' is not a number of seconds (at most 6 decimals)"
         ))
     };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (int, frac) = match s.bytes().position(|b| b == b'.') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    };
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || frac.len() > 6 {
         return Err(bad());
@@ -926,8 +929,8 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
         return Err(err("unexpected { } block in an address line".into()));
     }
     let text = &line.words[0];
-    let (addr_s, len_s) = match text.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
+    let (addr_s, len_s) = match text.bytes().position(|b| b == b'/') {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
         None => (text.as_str(), None),
     };
     let addr: IpAddr = addr_s
