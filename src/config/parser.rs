@@ -251,8 +251,15 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
 }
 
 fn show_us(us: u64) -> String {
-    let s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    let mut s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
+    // Trailing zeros of the fraction, then the point if nothing is left after it.
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    s
 }
 
 fn ip(node: &Node, s: &str) -> Result<IpAddr, ConfigError> {
@@ -1076,4 +1083,24 @@ fn check_vrid_conflict(new: &VrrpInstance, earlier: &[VrrpInstance]) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show_us;
+
+    #[test]
+    fn seconds_shown_without_trailing_zeros() {
+        for (us, want) in [
+            (0, "0"),
+            (10_000, "0.01"),
+            (1_000_000, "1"),
+            (100_000_000, "100"),
+            (1_500_000, "1.5"),
+            (40_960_000, "40.96"),
+            (255_000_001, "255.000001"),
+        ] {
+            assert_eq!(show_us(us), want);
+        }
+    }
 }
