@@ -946,8 +946,9 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
     let max_len = if addr.is_ipv4() { 32 } else { 128 };
     let prefix_len = match len_s {
         None => max_len,
-        Some(l) => match l.parse::<u8>() {
-            Ok(n) if n <= max_len && l.bytes().all(|b| b.is_ascii_digit()) => n,
+        // u64: the one integer parser the config links.
+        Some(l) => match l.parse::<u64>() {
+            Ok(n) if n <= u64::from(max_len) && l.bytes().all(|b| b.is_ascii_digit()) => n as u8,
             _ => {
                 return Err(err(format!(
                     "'{l}' is not a prefix length for {addr_s} (0..={max_len})"
@@ -1022,7 +1023,7 @@ fn scope(s: &str) -> Option<Scope> {
         "link" => Scope::Link,
         "host" => Scope::Host,
         "nowhere" => Scope::Nowhere,
-        _ => match s.parse::<u8>().ok()? {
+        _ => match u8::try_from(s.parse::<u64>().ok()?).ok()? {
             0 => Scope::Global,
             200 => Scope::Site,
             253 => Scope::Link,
