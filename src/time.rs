@@ -30,6 +30,8 @@ impl Instant {
 
 impl Add<Duration> for Instant {
     type Output = Instant;
+    // Out of line: inlined at every timer computation it costs 0.2 KB.
+    #[inline(never)]
     fn add(self, d: Duration) -> Instant {
         Instant(self.0.saturating_add(d.as_micros() as u64))
     }

@@ -165,6 +165,49 @@ pub struct VirtualAddr {
     pub label: Option<String>,
 }
 
+/// Shows an IP address exactly as its `Display` does (RFC 5952 for IPv6: lowercase hex, the
+/// first longest run of two or more zero groups as `::`, `::ffff:a.b.c.d` for IPv4-mapped),
+/// without linking std's IPv6 formatter (2 KB, for width and padding we never use).
+pub struct ShowIp(pub IpAddr);
+
+impl core::fmt::Display for ShowIp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let a = match self.0 {
+            IpAddr::V4(a) => return a.fmt(f),
+            IpAddr::V6(a) => a,
+        };
+        if let Some(v4) = a.to_ipv4_mapped() {
+            return write!(f, "::ffff:{v4}");
+        }
+        let s = a.segments();
+        // The longest run of zero groups (the first of equal ones).
+        let (mut zero_at, mut zero_len, mut run) = (0, 0, 0);
+        for (i, &g) in s.iter().enumerate() {
+            run = if g == 0 { run + 1 } else { 0 };
+            if run > zero_len {
+                zero_len = run;
+                zero_at = i + 1 - run;
+            }
+        }
+        if zero_len < 2 {
+            zero_at = 8;
+        }
+        for (i, g) in s.iter().enumerate() {
+            if zero_len >= 2 && i >= zero_at && i < zero_at + zero_len {
+                if i == zero_at {
+                    f.write_str("::")?;
+                }
+                continue;
+            }
+            if i > 0 && i != zero_at + zero_len {
+                f.write_str(":")?;
+            }
+            write!(f, "{g:x}")?;
+        }
+        Ok(())
+    }
+}
+
 /// `vrrp_instance NAME { ... }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VrrpInstance {
@@ -270,3 +313,39 @@ impl core::fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn show_ip_matches_std_display() {
+        let mut addrs: Vec<IpAddr> = vec![
+            "192.0.2.1".parse().unwrap(),
+            "0.0.0.0".parse().unwrap(),
+            "::".parse().unwrap(),
+            "::1".parse().unwrap(),
+            "::ffff:192.0.2.7".parse().unwrap(),
+            "::192.0.2.7".parse().unwrap(),
+            "64:ff9b::192.0.2.33".parse().unwrap(),
+            "fe80::1:0:0:1".parse().unwrap(),
+            "2001:db8:0:0:1:0:0:1".parse().unwrap(),
+            "2001:db8::ffff:0:1".parse().unwrap(),
+        ];
+        // Every pattern of zero and non-zero groups, with short and long hex groups.
+        for mask in 0u16..256 {
+            let groups: [u16; 8] = core::array::from_fn(|i| {
+                if mask >> i & 1 == 1 {
+                    0x1f << (i % 3 * 4)
+                } else {
+                    0
+                }
+            });
+            addrs.push(IpAddr::V6(Ipv6Addr::from(groups)));
+        }
+        for a in addrs {
+            assert_eq!(ShowIp(a).to_string(), a.to_string());
+        }
+    }
+}

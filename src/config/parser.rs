@@ -37,15 +37,14 @@ impl Node {
         self.block.as_deref().unwrap_or(&[])
     }
     fn warn(&self, message: core::fmt::Arguments) {
-        log::warn!("{}: {}: {}", self.at, self.keyword(), message);
+        warn!("{}: {}: {}", self.at, self.keyword(), message);
     }
 }
 
 /// Builds the statement tree, checking that braces balance.
 pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
+    // levels[k + 1] holds the statements of the block whose owner is levels[k].last().
     let mut levels: Vec<Vec<Node>> = vec![Vec::new()];
-    // The keyword and place of each block still open.
-    let mut open: Vec<(String, Location)> = Vec::new();
     let mut can_open = false;
     for Lexed { at, item } in items {
         let level = levels.len() - 1;
@@ -60,14 +59,13 @@ pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
                 continue;
             }
             Item::Open => {
-                let Some(owner) = levels[level].last().filter(|_| can_open) else {
+                if !can_open || levels[level].is_empty() {
                     return Err(invalid(
                         &at,
                         Some("{"),
                         "'{' without a keyword before it".into(),
                     ));
-                };
-                open.push((owner.words[0].clone(), owner.at.clone()));
+                }
                 levels.push(Vec::new());
             }
             Item::Close => {
@@ -75,7 +73,6 @@ pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
                     return Err(invalid(&at, Some("}"), "'}' without an open block".into()));
                 }
                 let children = levels.pop().unwrap_or_default();
-                open.pop();
                 if let Some(owner) = levels[level - 1].last_mut() {
                     owner.block = Some(children);
                 }
@@ -83,10 +80,11 @@ pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
         }
         can_open = false;
     }
-    if let Some((keyword, at)) = open.pop() {
+    // The innermost block still open: its owner is the last statement one level up.
+    if let Some(owner) = levels.iter().rev().nth(1).and_then(|l| l.last()) {
         return Err(invalid(
-            &at,
-            Some(&keyword),
+            &owner.at,
+            Some(owner.keyword()),
             "block is not closed: missing '}'".into(),
         ));
     }
@@ -116,9 +114,9 @@ impl Ctx {
     /// A keyword we parse past: logged and kept in `Config::unhandled`.
     fn skip(&mut self, at: &Location, keyword: &str, args: &[String], known: bool, place: &str) {
         if known {
-            log::warn!("{at}: {keyword}: not supported yet, ignored (in {place})");
+            warn!("{at}: {keyword}: not supported yet, ignored (in {place})");
         } else {
-            log::warn!("{at}: Unknown keyword '{keyword}' (in {place}), ignored");
+            warn!("{at}: Unknown keyword '{keyword}' (in {place}), ignored");
         }
         self.unhandled.push(Unhandled {
             at: at.clone(),
@@ -133,33 +131,51 @@ fn dispatch<T>(
     target: &mut T,
     nodes: &[Node],
     table: Table<T>,
-    known: &[&str],
+    known: &str,
     place: &str,
     ctx: &mut Ctx,
 ) -> Result<(), ConfigError> {
     for node in nodes {
-        let keyword = node.keyword();
-        let Some(&(_, shape, handler)) = table.iter().find(|e| e.0 == keyword) else {
-            ctx.skip(
-                &node.at,
-                keyword,
-                &node.words[1..],
-                known.contains(&keyword),
-                place,
-            );
-            continue;
-        };
-        match (shape, node.block.is_some()) {
-            (Shape::Block, false) => return Err(node.err("expects a { } block")),
-            (Shape::Flag | Shape::Value, true) => return Err(node.err("does not take a { } block")),
-            (Shape::Value, false) => {
-                node.arg(1)?;
+        let entry = table.iter().find(|e| e.0 == node.keyword());
+        if check(node, entry.map(|e| e.1), known, place, ctx)? {
+            if let Some(&(_, _, handler)) = entry {
+                handler(target, node, ctx)?;
             }
-            _ => {}
         }
-        handler(target, node, ctx)?;
     }
     Ok(())
+}
+
+/// The part of [`dispatch`] that does not depend on the table's type (one copy instead of one
+/// per table): skips a keyword the table lacks, checks the shape of one it has. Whether to run
+/// the handler.
+fn check(
+    node: &Node,
+    shape: Option<Shape>,
+    known: &str,
+    place: &str,
+    ctx: &mut Ctx,
+) -> Result<bool, ConfigError> {
+    let keyword = node.keyword();
+    let Some(shape) = shape else {
+        ctx.skip(
+            &node.at,
+            keyword,
+            &node.words[1..],
+            known.split_ascii_whitespace().any(|k| k == keyword),
+            place,
+        );
+        return Ok(false);
+    };
+    match (shape, node.block.is_some()) {
+        (Shape::Block, false) => return Err(node.err("expects a { } block")),
+        (Shape::Flag | Shape::Value, true) => return Err(node.err("does not take a { } block")),
+        (Shape::Value, false) => {
+            node.arg(1)?;
+        }
+        _ => {}
+    }
+    Ok(true)
 }
 
 /// Parses lexed items into the configuration.
@@ -204,7 +220,10 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
             "'{s}' is not a number of seconds (at most 6 decimals)"
         ))
     };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (int, frac) = match s.bytes().position(|b| b == b'.') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    };
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || frac.len() > 6 {
         return Err(bad());
@@ -214,7 +233,12 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
     } else {
         int.parse().map_err(|_| bad())?
     };
-    let micros: u64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    // frac is at most 6 digits: pad it to 6 (as "{frac:0<6}" would) by arithmetic.
+    let micros = frac
+        .bytes()
+        .chain(core::iter::repeat(b'0'))
+        .take(6)
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
     let total = whole.checked_mul(1_000_000).ok_or_else(bad)? + micros;
     if total < min_us || total > max_us {
         return Err(node.err(format!(
@@ -227,8 +251,15 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
 }
 
 fn show_us(us: u64) -> String {
-    let s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    let mut s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
+    // Trailing zeros of the fraction, then the point if nothing is left after it.
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    s
 }
 
 fn ip(node: &Node, s: &str) -> Result<IpAddr, ConfigError> {
@@ -236,10 +267,11 @@ fn ip(node: &Node, s: &str) -> Result<IpAddr, ConfigError> {
         .map_err(|_| node.err(format!("'{s}' is not an IP address")))
 }
 
-fn ifname(node: &Node, s: &str) -> Result<String, ConfigError> {
+/// An interface name, or the message saying why it is not one.
+fn ifname(s: &str) -> Result<String, String> {
     // IFNAMSIZ is 16 with the terminating NUL.
     if s.is_empty() || s.len() > 15 || s.contains('/') {
-        return Err(node.err(format!("'{s}' is not a valid interface name")));
+        return Err(format!("'{s}' is not a valid interface name"));
     }
     Ok(s.to_string())
 }
@@ -287,13 +319,12 @@ const TOP: Table<Top> = &[
 
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
-const TOP_KNOWN: &[&str] = &[
-    "vrrp_sync_group", "vrrp_script", "vrrp_track_process", "track_file", "vrrp_track_file",
-    "track_group", "static_ipaddress", "static_routes", "static_rules", "garp_group",
-    "linkbeat_interfaces", "interface_up_down_delays", "linkbeat_use_polling", "net_namespace",
-    "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir", "instance", "child_wait_time",
-    "virtual_server", "virtual_server_group", "SSL", "bfd_instance",
-];
+const TOP_KNOWN: &str = "\
+    vrrp_sync_group vrrp_script vrrp_track_process track_file vrrp_track_file track_group \
+    static_ipaddress static_routes static_rules garp_group linkbeat_interfaces \
+    interface_up_down_delays linkbeat_use_polling net_namespace net_namespace_ipvs \
+    namespace_with_ipsets use_pid_dir instance child_wait_time virtual_server \
+    virtual_server_group SSL bfd_instance";
 
 fn vrrp_instance(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<(), ConfigError> {
     if node.words.len() != 2 {
@@ -395,40 +426,36 @@ fn garp_refresh(n: &Node) -> Result<Option<Duration>, ConfigError> {
 
 /// global_defs keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
-const GLOBAL_KNOWN: &[&str] = &[
-    "process_names", "process_name", "vrrp_process_name", "checker_process_name",
-    "lvs_process_name", "bfd_process_name", "notification_email_from", "smtp_server",
-    "smtp_helo_name", "smtp_connect_timeout", "notification_email", "smtp_alert", "startup_script",
-    "startup_script_timeout", "shutdown_script", "shutdown_script_timeout", "max_auto_priority",
-    "min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker", "checker_log_all_failures",
-    "dynamic_interfaces", "no_email_faults", "default_interface", "disable_local_igmp",
-    "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop", "lvs_sync_daemon",
-    "lvs_id", "vrrp_mcast_group6", "vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay",
-    "vrrp_garp_lower_prio_repeat", "vrrp_down_timer_adverts", "vrrp_gna_interval", "vrrp_min_garp",
-    "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert",
-    "vrrp_higher_prio_send_advert", "vrrp_iptables", "vrrp_ipsets", "nftables",
-    "nftables_priority", "nftables_ifindex", "nftables_ipvs", "nftables_ipvs_priority",
-    "nftables_ipvs_start_fwmark", "nftables_counters", "vrrp_check_unicast_src", "vrrp_priority",
-    "vrrp_no_swap", "vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime",
-    "vrrp_rlimit_rtime", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo",
-    "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload",
-    "lvs_notify_fifo", "lvs_notify_fifo_script", "checker_priority", "checker_no_swap",
-    "checker_rt_priority", "checker_cpu_affinity", "checker_rlimit_rttime", "checker_rlimit_rtime",
-    "bfd_priority", "bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity", "bfd_rlimit_rttime",
-    "bfd_rlimit_rtime", "snmp_socket", "enable_traps", "enable_snmp_vrrp",
-    "enable_snmp_keepalived", "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3",
-    "enable_snmp_checker", "enable_dbus", "dbus_service_name", "vrrp_netlink_cmd_rcv_bufs",
-    "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs",
-    "vrrp_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs",
-    "process_monitor_rcv_bufs_force", "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force",
-    "lvs_netlink_monitor_rcv_bufs", "lvs_netlink_monitor_rcv_bufs_force", "rs_init_notifies",
-    "no_checker_emails", "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "vrrp_startup_delay",
-    "log_unknown_vrids", "vmac_prefix", "vmac_addr_prefix", "umask", "random_seed",
-    "reload_check_config", "reload_time_file", "reload_repeat", "reload_file", "include_check",
-    "config_save_dir", "tmp_config_directory", "data_use_instance", "linkbeat_use_polling",
-    "net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir", "instance",
-    "child_wait_time",
-];
+const GLOBAL_KNOWN: &str = "\
+    process_names process_name vrrp_process_name checker_process_name lvs_process_name \
+    bfd_process_name notification_email_from smtp_server smtp_helo_name smtp_connect_timeout \
+    notification_email smtp_alert startup_script startup_script_timeout shutdown_script \
+    shutdown_script_timeout max_auto_priority min_auto_priority_delay smtp_alert_vrrp \
+    smtp_alert_checker checker_log_all_failures dynamic_interfaces no_email_faults \
+    default_interface disable_local_igmp lvs_timeouts lvs_flush lvs_flush_on_stop \
+    lvs_flush_onstop lvs_sync_daemon lvs_id vrrp_mcast_group6 vrrp_garp_master_refresh_repeat \
+    vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat vrrp_down_timer_adverts \
+    vrrp_gna_interval vrrp_min_garp vrrp_garp_extra_if vrrp_vmac_garp_intvl \
+    vrrp_lower_prio_no_advert vrrp_higher_prio_send_advert vrrp_iptables vrrp_ipsets nftables \
+    nftables_priority nftables_ifindex nftables_ipvs nftables_ipvs_priority \
+    nftables_ipvs_start_fwmark nftables_counters vrrp_check_unicast_src vrrp_priority \
+    vrrp_no_swap vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime \
+    notify_fifo notify_fifo_script vrrp_notify_fifo vrrp_notify_fifo_script \
+    vrrp_notify_priority_changes fifo_write_vrrp_states_on_reload lvs_notify_fifo \
+    lvs_notify_fifo_script checker_priority checker_no_swap checker_rt_priority \
+    checker_cpu_affinity checker_rlimit_rttime checker_rlimit_rtime bfd_priority bfd_no_swap \
+    bfd_rt_priority bfd_cpu_affinity bfd_rlimit_rttime bfd_rlimit_rtime snmp_socket \
+    enable_traps enable_snmp_vrrp enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 \
+    enable_snmp_rfcv3 enable_snmp_checker enable_dbus dbus_service_name \
+    vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force vrrp_netlink_monitor_rcv_bufs \
+    vrrp_netlink_monitor_rcv_bufs_force process_monitor_rcv_bufs \
+    process_monitor_rcv_bufs_force lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force \
+    lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force rs_init_notifies \
+    no_checker_emails vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier vrrp_startup_delay \
+    log_unknown_vrids vmac_prefix vmac_addr_prefix umask random_seed reload_check_config \
+    reload_time_file reload_repeat reload_file include_check config_save_dir \
+    tmp_config_directory data_use_instance linkbeat_use_polling net_namespace \
+    net_namespace_ipvs namespace_with_ipsets use_pid_dir instance child_wait_time";
 
 // ---------------------------------------------------------------------------------------------
 // vrrp_instance
@@ -509,7 +536,8 @@ impl Draft {
             Some(f) if f != v6 => {
                 let fam = if f { "IPv6" } else { "IPv4" };
                 return Err(node.err(format!(
-                    "{addr}: address family must match the instance's ({fam})"
+                    "{}: address family must match the instance's ({fam})",
+                    ShowIp(addr)
                 )));
             }
             _ => {}
@@ -540,7 +568,10 @@ impl Draft {
                     true,
                     "unicast_peer",
                 ),
-                _ => return Err(line.err(format!("unexpected '{}' after {addr}", pair[0]))),
+                _ => {
+                    let m = format!("unexpected '{}' after {}", pair[0], ShowIp(addr));
+                    return Err(line.err(m));
+                }
             }
         }
         self.peers.push(addr);
@@ -551,7 +582,7 @@ impl Draft {
     fn finish(self, global: &GlobalDefs) -> Result<VrrpInstance, ConfigError> {
         let name = &self.name;
         let err = |m: String| invalid(&self.at, Some("vrrp_instance"), format!("({name}) {m}"));
-        let warn = |m: core::fmt::Arguments| log::warn!("{}: vrrp_instance: ({name}) {m}", self.at);
+        let warn = |m: core::fmt::Arguments| warn!("{}: vrrp_instance: ({name}) {m}", self.at);
         let strict = global.vrrp_strict;
         let vrid = self
             .vrid
@@ -590,7 +621,10 @@ impl Draft {
                 "{} VIPs, at most 255 fit an advert: the rest are excluded",
                 vips.len()
             ));
-            excluded_vips.splice(0..0, vips.drain(255..));
+            // In front of the excluded ones (split_off/append: far less code than splice).
+            let mut moved = vips.split_off(255);
+            moved.append(&mut excluded_vips);
+            excluded_vips = moved;
         }
 
         // A MASTER without a priority is the address owner; no state follows the priority.
@@ -752,7 +786,7 @@ fn advert_int(us: u64, v: VrrpVersion, at: &Location, name: &str) -> Result<Dura
         return Ok(Duration::from_micros(us));
     }
     let rounded = ((us + step / 2) / step * step).max(step);
-    log::warn!(
+    warn!(
         "{at}: advert_int: ({name}) {} s rounded to {} s ({what})",
         show_us(us),
         show_us(rounded)
@@ -770,7 +804,7 @@ const INSTANCE: Table<Draft> = &[
         Ok(())
     }),
     ("interface", Shape::Value, |d, n, _| {
-        d.interface = Some(ifname(n, &n.words[1])?);
+        d.interface = Some(ifname(&n.words[1]).map_err(|m| n.err(m))?);
         Ok(())
     }),
     ("virtual_router_id", Shape::Value, |d, n, _| {
@@ -804,7 +838,7 @@ const INSTANCE: Table<Draft> = &[
     }),
     ("authentication", Shape::Block, |d, n, c| {
         let place = format!("vrrp_instance {} authentication", d.name);
-        dispatch(d, n.children(), AUTH, &[], &place, c)
+        dispatch(d, n.children(), AUTH, "", &place, c)
     }),
     ("virtual_ipaddress", Shape::Block, |d, n, c| {
         for line in n.children() {
@@ -863,18 +897,16 @@ const INSTANCE: Table<Draft> = &[
 
 /// vrrp_instance keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
-const INSTANCE_KNOWN: &[&str] = &[
-    "use_vmac", "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-    "check_unicast_src", "old_unicast_checksum", "native_ipv6", "vrf", "track_interface",
-    "track_script", "track_file", "track_process", "track_bfd", "mcast_dst_ip", "track_src_ip",
-    "unicast_ttl", "promote_secondaries", "linkbeat_use_polling", "virtual_routes",
-    "virtual_rules", "skip_check_adv_addr", "strict_mode", "debug", "notify_backup",
-    "notify_master", "notify_fault", "notify_stop", "notify_deleted", "notify",
-    "notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
-    "lvs_sync_daemon_interface", "garp_master_refresh_repeat", "garp_lower_prio_delay",
-    "garp_lower_prio_repeat", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
-    "lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
-];
+const INSTANCE_KNOWN: &str = "\
+    use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src \
+    old_unicast_checksum native_ipv6 vrf track_interface track_script track_file \
+    track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries \
+    linkbeat_use_polling virtual_routes virtual_rules skip_check_adv_addr strict_mode debug \
+    notify_backup notify_master notify_fault notify_stop notify_deleted notify \
+    notify_master_rx_lower_pri smtp_alert notify_priority_changes lvs_sync_daemon_interface \
+    garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat \
+    down_timer_adverts garp_extra_if vmac_garp_intvl lower_prio_no_advert \
+    higher_prio_send_advert kernel_rx_buf_size";
 
 const AUTH: Table<Draft> = &[
     ("auth_type", Shape::Value, |d, n, _| {
@@ -904,8 +936,8 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
         return Err(err("unexpected { } block in an address line".into()));
     }
     let text = &line.words[0];
-    let (addr_s, len_s) = match text.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
+    let (addr_s, len_s) = match text.bytes().position(|b| b == b'/') {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
         None => (text.as_str(), None),
     };
     let addr: IpAddr = addr_s
@@ -914,8 +946,9 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
     let max_len = if addr.is_ipv4() { 32 } else { 128 };
     let prefix_len = match len_s {
         None => max_len,
-        Some(l) => match l.parse::<u8>() {
-            Ok(n) if n <= max_len && l.bytes().all(|b| b.is_ascii_digit()) => n,
+        // u64: the one integer parser the config links.
+        Some(l) => match l.parse::<u64>() {
+            Ok(n) if n <= u64::from(max_len) && l.bytes().all(|b| b.is_ascii_digit()) => n as u8,
             _ => {
                 return Err(err(format!(
                     "'{l}' is not a prefix length for {addr_s} (0..={max_len})"
@@ -949,7 +982,7 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
                 if v.dev.is_some() {
                     return Err(err(format!("dev given twice for {text}")));
                 }
-                v.dev = Some(ifname(line, val).map_err(|e| err(e.message))?);
+                v.dev = Some(ifname(val).map_err(err)?);
             }
             "scope" => {
                 v.scope = scope(val).ok_or_else(|| err(format!("'{val}' is not a scope")))?
@@ -972,7 +1005,7 @@ fn vip(line: &Node, ctx: &mut Ctx, block: &str) -> Result<VirtualAddr, ConfigErr
         i += if needs_value { 2 } else { 1 };
     }
     if addr.is_ipv6() && (v.scope != Scope::Global || v.label.is_some()) {
-        log::warn!(
+        warn!(
             "{}: {block}: scope and label do not apply to IPv6 {text}, ignored",
             line.at
         );
@@ -990,7 +1023,7 @@ fn scope(s: &str) -> Option<Scope> {
         "link" => Scope::Link,
         "host" => Scope::Host,
         "nowhere" => Scope::Nowhere,
-        _ => match s.parse::<u8>().ok()? {
+        _ => match u8::try_from(s.parse::<u64>().ok()?).ok()? {
             0 => Scope::Global,
             200 => Scope::Site,
             253 => Scope::Link,
@@ -1004,7 +1037,10 @@ fn scope(s: &str) -> Option<Scope> {
 /// `brd X`, where `+` and `-` mean the all-ones and all-zeros host part (as `ip addr`).
 fn broadcast(v: &VirtualAddr, val: &str) -> Result<Ipv4Addr, String> {
     let IpAddr::V4(a) = v.addr else {
-        return Err(format!("broadcast {val} given for IPv6 address {}", v.addr));
+        return Err(format!(
+            "broadcast {val} given for IPv6 address {}",
+            ShowIp(v.addr)
+        ));
     };
     match val {
         "+" | "-" if v.prefix_len > 30 => Err(format!(
@@ -1048,4 +1084,24 @@ fn check_vrid_conflict(new: &VrrpInstance, earlier: &[VrrpInstance]) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show_us;
+
+    #[test]
+    fn seconds_shown_without_trailing_zeros() {
+        for (us, want) in [
+            (0, "0"),
+            (10_000, "0.01"),
+            (1_000_000, "1"),
+            (100_000_000, "100"),
+            (1_500_000, "1.5"),
+            (40_960_000, "40.96"),
+            (255_000_001, "255.000001"),
+        ] {
+            assert_eq!(show_us(us), want);
+        }
+    }
 }

@@ -877,3 +877,75 @@ fn include_loops_and_depth_are_bounded() {
     assert!(e.message.contains("nested deeper than 8"), "{e}");
     assert_eq!(e.at.as_ref().unwrap().file, d.0.join("d9.conf"));
 }
+
+#[test]
+fn vips_past_255_go_in_front_of_the_excluded_ones() {
+    let vips: String = (0..260)
+        .map(|n| format!("10.{}.{}.1\n", n / 256, n % 256))
+        .collect();
+    let i = one(&format!(
+        "interface eth0\nvirtual_router_id 51\nvirtual_ipaddress {{\n{vips}}}\n\
+         virtual_ipaddress_excluded {{\n192.0.2.9\n}}"
+    ));
+    assert_eq!(i.vips.len(), 255);
+    assert_eq!(i.vips[254].addr, v4("10.0.254.1"));
+    let x: Vec<IpAddr> = i.excluded_vips.iter().map(|v| v.addr).collect();
+    let want: Vec<IpAddr> = ["10.0.255.1", "10.1.0.1", "10.1.1.1", "10.1.2.1", "10.1.3.1"]
+        .iter()
+        .chain(&["192.0.2.9"])
+        .map(|s| v4(s))
+        .collect();
+    assert_eq!(x, want);
+}
+
+#[test]
+fn crlf_line_endings_parse_like_lf() {
+    for name in ["seed-master.conf", "seed-script.conf"] {
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        let crlf = text.replace('\n', "\r\n");
+        let (a, b) = (ok(&text), ok(&crlf));
+        assert_eq!(a.instances, b.instances, "{name}");
+        assert_eq!(a.global, b.global, "{name}");
+        let words = |c: &Config| -> Vec<(String, Vec<String>, u32)> {
+            c.unhandled
+                .iter()
+                .map(|u| (u.keyword.clone(), u.args.clone(), u.at.line))
+                .collect()
+        };
+        assert_eq!(words(&a), words(&b), "{name}");
+    }
+}
+
+#[test]
+fn unbalanced_braces_name_the_place() {
+    let cases = [
+        // The innermost open block is reported, at its keyword's line.
+        (
+            "global_defs {\nrouter_id x\n}\nvrrp_instance V {\nunicast_peer {\n192.0.2.1\n",
+            5,
+            "unicast_peer",
+            "block is not closed",
+        ),
+        (
+            "vrrp_instance V {\nunicast_peer {\n192.0.2.1\n}\n",
+            1,
+            "vrrp_instance",
+            "block is not closed",
+        ),
+        (
+            "vrrp_instance V {\n",
+            1,
+            "vrrp_instance",
+            "block is not closed",
+        ),
+        ("global_defs {\n}\n}\n", 3, "}", "without an open block"),
+        ("{\n}\n", 1, "{", "without a keyword"),
+        ("global_defs {\n}\n{\n}\n", 3, "{", "without a keyword"),
+    ];
+    for (text, line, keyword, msg) in cases {
+        let e = err_of(text);
+        assert_eq!(e.at.as_ref().map(|a| a.line), Some(line), "{text:?}: {e}");
+        assert_eq!(e.keyword.as_deref(), Some(keyword), "{text:?}: {e}");
+        assert!(e.message.contains(msg), "{text:?}: {e}");
+    }
+}

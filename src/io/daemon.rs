@@ -246,10 +246,11 @@ impl Daemon {
             nix::sys::time::TimeSpec::new(us / 1_000_000, (us % 1_000_000) * 1000)
         });
         let mut raw: arrayvec::ArrayVec<i32, 64> = arrayvec::ArrayVec::new();
-        raw.push(self.signals.fd());
-        raw.push(std::os::fd::AsRawFd::as_raw_fd(&self.links.fd()));
+        // try_push: the capacity holds (take(62)), and push's panic path links a Debug impl.
+        let _ = raw.try_push(self.signals.fd());
+        let _ = raw.try_push(std::os::fd::AsRawFd::as_raw_fd(&self.links.fd()));
         for i in self.ifaces.iter().take(62) {
-            raw.push(i.vrrp.fd());
+            let _ = raw.try_push(i.vrrp.fd());
         }
         let mut fds: arrayvec::ArrayVec<PollFd, 64> = raw
             .iter()
@@ -270,7 +271,7 @@ impl Daemon {
             ifaces: arrayvec::ArrayVec::new(),
         };
         for f in &fds[2..] {
-            ready.ifaces.push(readable(f));
+            let _ = ready.ifaces.try_push(readable(f));
         }
         Ok(ready)
     }
@@ -278,7 +279,7 @@ impl Daemon {
     fn on_signal(&mut self, sig: Signal) -> Option<Exit> {
         match sig {
             Signal::SIGTERM | Signal::SIGINT => {
-                log::info!("Stopping");
+                info!("Stopping");
                 self.stop();
                 Some(Exit::Stopped)
             }
@@ -287,11 +288,11 @@ impl Daemon {
                 None
             }
             Signal::SIGHUP => {
-                log::warn!("Reload (SIGHUP) is not supported yet; configuration unchanged");
+                warn!("Reload (SIGHUP) is not supported yet; configuration unchanged");
                 None
             }
             Signal::SIGUSR1 => {
-                log::warn!("Data dump (SIGUSR1) is not supported yet");
+                warn!("Data dump (SIGUSR1) is not supported yet");
                 None
             }
             _ => None,
@@ -324,7 +325,7 @@ impl Daemon {
                 }
             }
             Ok(_) => {}
-            Err(e) => log::warn!("link monitor: {e}"),
+            Err(e) => warn!("link monitor: {e}"),
         }
         let now = clock::now();
         for (ifindex, running) in events {
@@ -335,7 +336,7 @@ impl Daemon {
                 continue;
             }
             self.ifaces[k].running = running;
-            log::info!(
+            info!(
                 "Netlink reports {} {}",
                 self.ifaces[k].name,
                 if running { "up" } else { "down" }
@@ -355,7 +356,7 @@ impl Daemon {
                 Ok(Some(d)) => d.len(),
                 Ok(None) => return,
                 Err(e) => {
-                    log::warn!("{}: receive: {e}", self.ifaces[k].name);
+                    warn!("{}: receive: {e}", self.ifaces[k].name);
                     return;
                 }
             };
@@ -401,7 +402,7 @@ impl Daemon {
                     *n += 1;
                     // Log the first of each kind, then every 1000th, so a flood cannot fill the log.
                     if *n == 1 || (*n).is_multiple_of(1000) {
-                        log::warn!(
+                        warn!(
                             "({}) dropped advert: {} (x{})",
                             inst.cfg.name,
                             reason.name(),
@@ -430,7 +431,7 @@ impl Daemon {
                     if from == State::Master {
                         c.released_master += 1;
                     }
-                    log::info!(
+                    info!(
                         "({}) Entering {} STATE",
                         self.insts[i].cfg.name,
                         to.as_str()
@@ -450,7 +451,7 @@ impl Daemon {
                 let n = packet::build_advert(&inst.cfg, priority, inst.src, peer, &mut self.tx_buf);
                 match sock.send(&self.tx_buf[..n], inst.src, peer) {
                     Ok(()) => sent = true,
-                    Err(e) => log::debug!("({}) advert to {peer}: {e}", inst.cfg.name),
+                    Err(e) => debug!("({}) advert to {peer}: {e}", inst.cfg.name),
                 }
             }
         } else {
@@ -458,7 +459,7 @@ impl Daemon {
                 packet::build_advert(&inst.cfg, priority, inst.src, inst.group, &mut self.tx_buf);
             match sock.send(&self.tx_buf[..n], inst.src, inst.group) {
                 Ok(()) => sent = true,
-                Err(e) => log::debug!("({}) advert: {e}", inst.cfg.name),
+                Err(e) => debug!("({}) advert: {e}", inst.cfg.name),
             }
         }
         if sent {
@@ -484,11 +485,11 @@ impl Daemon {
                 self.rtnl.del_addr(*ifindex, v)
             };
             if let Err(e) = r {
-                log::error!(
+                error!(
                     "({}) {} {}/{}: {e}",
                     inst.cfg.name,
                     if add { "adding" } else { "removing" },
-                    v.addr,
+                    crate::config::ShowIp(v.addr),
                     v.prefix_len
                 );
             }
@@ -516,7 +517,7 @@ impl Daemon {
                 };
                 let n = crate::wire::arp::emit_gratuitous_frame(port.mac, addr, &mut frame);
                 if let Err(e) = port.sock.send(&frame[..n]) {
-                    log::debug!("({}) gratuitous ARP for {addr}: {e}", inst.cfg.name);
+                    debug!("({}) gratuitous ARP for {addr}: {e}", inst.cfg.name);
                 }
             }
         }
@@ -530,7 +531,7 @@ impl Daemon {
             stats::format_instance(&mut self.stats_buf, &inst.cfg.name, &inst.counters);
         }
         if let Err(e) = std::fs::write(&self.stats_path, self.stats_buf.as_bytes()) {
-            log::error!("writing {}: {e}", self.stats_path.display());
+            error!("writing {}: {e}", self.stats_path.display());
         }
     }
 }
@@ -550,5 +551,5 @@ fn primary_addr(rtnl: &mut Rtnl, ifindex: u32) -> Option<Ipv4Addr> {
 }
 
 fn invalid(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, msg)
+    super::error(io::ErrorKind::InvalidInput, msg)
 }

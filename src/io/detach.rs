@@ -4,17 +4,17 @@
 //! start-stop-daemon and procd need to report a failed start as failed.
 
 use nix::unistd::{fork, setsid, ForkResult};
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 /// The child's end of the readiness pipe.
-pub struct Ready(File);
+pub struct Ready(OwnedFd);
 
 impl Ready {
     /// Tells the waiting parent how start-up went; it exits with `code`.
-    pub fn report(mut self, code: u8) {
-        let _ = self.0.write_all(&[code]);
+    pub fn report(self, code: u8) {
+        // One byte into an empty pipe: written whole or not at all.
+        let _ = nix::unistd::write(&self.0, &[code]);
     }
 }
 
@@ -34,16 +34,17 @@ pub fn detach() -> io::Result<Ready> {
         ForkResult::Child => {
             drop(r);
             setsid().map_err(io::Error::from)?;
-            let _ = std::env::set_current_dir("/");
-            let null = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/null")?;
+            let _ = nix::unistd::chdir("/");
+            let null = nix::fcntl::open(
+                "/dev/null",
+                nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )?;
             for fd in 0..3 {
                 // SAFETY: dup2 onto the standard descriptors, which this process owns.
                 unsafe { libc::dup2(null.as_raw_fd(), fd) };
             }
-            Ok(Ready(File::from(w)))
+            Ok(Ready(w))
         }
     }
 }
@@ -61,7 +62,7 @@ fn wait_verdict(r: OwnedFd) -> u8 {
         return 1;
     }
     let mut byte = [1u8];
-    match File::from(r).read(&mut byte) {
+    match nix::unistd::read(&r, &mut byte) {
         Ok(1) => byte[0],
         _ => 1,
     }

@@ -3,7 +3,6 @@
 
 use core::fmt::Write as _;
 use std::os::unix::net::UnixDatagram;
-use std::sync::OnceLock;
 
 pub struct Logger {
     console: bool,
@@ -12,8 +11,6 @@ pub struct Logger {
     facility: u8,
     level: log::LevelFilter,
 }
-
-static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 /// Installs the logger. `facility`: `-S 0..7` picks LOG_LOCAL0..7, default LOG_DAEMON.
 pub fn init(console: bool, use_syslog: bool, facility: Option<u8>, detail: bool) {
@@ -33,15 +30,38 @@ pub fn init(console: bool, use_syslog: bool, facility: Option<u8>, detail: bool)
     } else {
         log::LevelFilter::Info
     };
-    let logger = LOGGER.get_or_init(|| Logger {
+    // Leaked once at start-up: a OnceLock's initialisation code is 0.6 KB. A second init (tests)
+    // leaks one more Logger, which set_logger refuses as it refused the OnceLock's.
+    let logger = Box::leak(Box::new(Logger {
         console,
         syslog,
         facility,
         level,
-    });
+    }));
     if log::set_logger(logger).is_ok() {
         log::set_max_level(level);
     }
+}
+
+/// Writes all of `bytes` to descriptor 1 or 2, retrying short writes; errors are dropped.
+/// std's stdout/stderr (locks, line buffering, panics on error) cost 1.5 KB more.
+pub fn write_fd(stderr: bool, mut bytes: &[u8]) {
+    // SAFETY: descriptors 1 and 2 stay open for the life of the process (daemonizing puts
+    // /dev/null on them).
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(if stderr { 2 } else { 1 }) };
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// `print!` (or `eprint!` with `stderr`) through [`write_fd`].
+pub fn print(stderr: bool, args: core::fmt::Arguments) {
+    write_fd(stderr, args.to_string().as_bytes());
 }
 
 /// Where a formatted line is assembled; long lines are cut, never allocated.
@@ -99,8 +119,7 @@ impl log::Log for Logger {
             };
             let (h, m, s, ms) = wall_clock();
             let _ = writeln!(line, "{h:02}:{m:02}:{s:02}.{ms:03} {}", record.args());
-            use std::io::Write as _;
-            let _ = std::io::stderr().write_all(&line.buf[..line.len]);
+            write_fd(true, &line.buf[..line.len]);
         }
     }
 
@@ -109,14 +128,11 @@ impl log::Log for Logger {
 
 /// UTC time of day for console lines.
 fn wall_clock() -> (u64, u64, u64, u64) {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let day = d.as_secs() % 86_400;
-    (
-        day / 3600,
-        day / 60 % 60,
-        day % 60,
-        d.subsec_millis() as u64,
-    )
+    // nix rather than SystemTime::now(), whose unwrap drags in io::Error's Debug.
+    let (secs, nanos) = match nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME) {
+        Ok(ts) => (ts.tv_sec() as u64, ts.tv_nsec() as u64),
+        Err(_) => (0, 0),
+    };
+    let day = secs % 86_400;
+    (day / 3600, day / 60 % 60, day % 60, nanos / 1_000_000)
 }

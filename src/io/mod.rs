@@ -17,23 +17,46 @@ mod vrrp_sock;
 use crate::config::Config;
 use std::path::Path;
 
+/// The message of an `io::Error` we make. `io::Error::new(kind, String)` would box std's
+/// `StringError`, whose `Debug` links in `str`'s escaping `Debug` (0.9 KB with Rust 1.88).
+struct Msg(String);
+
+impl core::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::fmt::Display for Msg {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Msg {}
+
+/// An `io::Error` of `kind` that displays as `msg`.
+fn error(kind: std::io::ErrorKind, msg: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(kind, Msg(msg.into()))
+}
+
 /// Starts the daemon (forking when `daemonize`), runs it until stopped and returns the exit
 /// code keepalived would.
 pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) -> u8 {
-    ::log::info!(
+    info!(
         "Starting keepalived-rs {} with {}",
         env!("CARGO_PKG_VERSION"),
         conf_path.display()
     );
     if let Err(e) = pidfile::check_not_running(pidfile) {
-        ::log::error!("{e}");
+        error!("{e}");
         return 1;
     }
     let ready = if daemonize {
         match detach::detach() {
             Ok(r) => Some(r),
             Err(e) => {
-                ::log::error!("daemon: {e}");
+                error!("daemon: {e}");
                 return 1;
             }
         }
@@ -41,7 +64,7 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
         None
     };
     let fail = |ready: Option<detach::Ready>, msg: String| {
-        ::log::error!("{msg}");
+        error!("{msg}");
         if let Some(r) = ready {
             r.report(1);
         }
@@ -61,11 +84,11 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
     }
     match d.run() {
         Ok(daemon::Exit::Stopped) => {
-            ::log::info!("Stopped");
+            info!("Stopped");
             0
         }
         Err(e) => {
-            ::log::error!("{e}");
+            error!("{e}");
             1
         }
     }

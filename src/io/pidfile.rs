@@ -20,17 +20,26 @@ impl Drop for PidFile {
 
 /// keepalived refuses to start when its pidfile names a live process.
 pub fn check_not_running(path: &Path) -> io::Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    // The config loader's read_file (linked anyway) rather than read_to_string.
+    let Ok(bytes) = crate::config::read_file(path) else {
         return Ok(());
     };
-    let Ok(pid) = text.trim().parse::<i32>() else {
+    // Parsed as u64 (the parse the config uses): a negative or too large number is no pid,
+    // as it was when this parsed an i32 and required pid > 0.
+    let Some(pid) = core::str::from_utf8(&bytes)
+        .unwrap_or("")
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| i32::try_from(n).ok())
+    else {
         return Ok(());
     };
     if pid > 0
         && pid != std::process::id() as i32
         && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
     {
-        return Err(io::Error::new(
+        return Err(super::error(
             io::ErrorKind::AlreadyExists,
             format!("daemon is already running (pid {pid}, {})", path.display()),
         ));

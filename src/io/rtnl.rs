@@ -4,7 +4,9 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::clock;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -32,12 +34,13 @@ const DUMP_ATTEMPTS: usize = 3;
 /// Datagrams `LinkMonitor::drain` reads per call before it returns to the poll loop.
 const DRAIN_MAX: usize = 64;
 
+// As messages (super::error): boxing the netlink error itself would link its derived Debug.
 fn invalid_data(e: crate::netlink::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e)
+    super::error(io::ErrorKind::InvalidData, e.to_string())
 }
 
 fn invalid_input(e: crate::netlink::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, e)
+    super::error(io::ErrorKind::InvalidInput, e.to_string())
 }
 
 fn route_socket(flags: SockFlag, groups: u32) -> io::Result<OwnedFd> {
@@ -109,7 +112,7 @@ impl Rtnl {
         if out.errno != 0 {
             return Err(io::Error::from_raw_os_error(out.errno));
         }
-        info.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no RTM_NEWLINK in reply"))
+        info.ok_or_else(|| super::error(io::ErrorKind::InvalidData, "no RTM_NEWLINK in reply"))
     }
 
     /// The IPv4 addresses of interface `ifindex`, in the kernel's order (primaries first
@@ -138,7 +141,7 @@ impl Rtnl {
                 return Ok(addrs);
             }
         }
-        Err(io::Error::new(
+        Err(super::error(
             io::ErrorKind::Interrupted,
             "address dump kept being interrupted by changes",
         ))
@@ -181,15 +184,15 @@ impl Rtnl {
     ) -> io::Result<Outcome> {
         let sent = send(self.fd.as_raw_fd(), &self.req[..len], MsgFlags::empty())?;
         if sent != len {
-            return Err(io::Error::new(
+            return Err(super::error(
                 io::ErrorKind::WriteZero,
                 "netlink request cut short",
             ));
         }
-        let deadline = Instant::now() + REQUEST_DEADLINE;
+        let deadline = clock::now() + REQUEST_DEADLINE;
         let mut interrupted = false;
         loop {
-            if Instant::now() >= deadline {
+            if clock::now() >= deadline {
                 return Err(io::ErrorKind::TimedOut.into());
             }
             let n = match recv(self.fd.as_raw_fd(), &mut self.rx, MsgFlags::MSG_TRUNC) {
@@ -199,7 +202,7 @@ impl Rtnl {
                 Err(e) => return Err(e.into()),
             };
             if n > self.rx.len() {
-                return Err(io::Error::new(
+                return Err(super::error(
                     io::ErrorKind::InvalidData,
                     "netlink reply larger than the receive buffer",
                 ));

@@ -26,7 +26,7 @@ pub const ACTION_CAPACITY: usize = 32;
 const DOWN_TIMER_ADVERTS: u32 = 3;
 
 /// What the daemon must do, in the order the queue gives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Send one advertisement now with this priority (0: we are giving up mastership).
     SendAdvert { priority: u8 },
@@ -40,6 +40,22 @@ pub enum Action {
     SendGarps { repeat: u32 },
     /// The instance changed state (for logs and notify scripts). `to: Initialize` means stopped.
     StateChanged { from: State, to: State },
+}
+
+/// What `#[derive(Debug)]` prints, written out: the derived code pulls in `DebugStruct` and
+/// `str`'s escaping `Debug` (about 1.8 KB) for one log line that should never happen.
+impl core::fmt::Debug for Action {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Action::SendAdvert { priority } => write!(f, "SendAdvert {{ priority: {priority} }}"),
+            Action::AddVips => f.write_str("AddVips"),
+            Action::RemoveVips => f.write_str("RemoveVips"),
+            Action::SendGarps { repeat } => write!(f, "SendGarps {{ repeat: {repeat} }}"),
+            Action::StateChanged { from, to } => {
+                write!(f, "StateChanged {{ from: {from:?}, to: {to:?} }}")
+            }
+        }
+    }
 }
 
 /// The timers of an instance: the index into the timer table.
@@ -556,7 +572,7 @@ impl Instance {
             "action queue full: drain it after every input"
         );
         if pushed.is_err() {
-            log::error!("VRRP action queue full, dropped {a:?}");
+            error!("VRRP action queue full, dropped {a:?}");
         }
     }
 }

@@ -1335,3 +1335,26 @@ fn higher_prio_send_advert_sends_one_before_stepping_down() {
     assert_eq!(m.master_adver_interval(), Duration::from_millis(200));
     assert_eq!(m.poll_timeout(), Some(secs(4) + m.master_down_interval()));
 }
+
+#[test]
+fn action_debug_reads_like_the_derived_one() {
+    let cases = [
+        (
+            Action::SendAdvert { priority: 7 },
+            "SendAdvert { priority: 7 }",
+        ),
+        (Action::AddVips, "AddVips"),
+        (Action::RemoveVips, "RemoveVips"),
+        (Action::SendGarps { repeat: 5 }, "SendGarps { repeat: 5 }"),
+        (
+            Action::StateChanged {
+                from: State::Backup,
+                to: State::Master,
+            },
+            "StateChanged { from: Backup, to: Master }",
+        ),
+    ];
+    for (a, want) in cases {
+        assert_eq!(format!("{a:?}"), want);
+    }
+}
