@@ -95,7 +95,7 @@ libs_bytes() {
 RS_X86="target/$X86/release/keepalived-rs"
 RS_ARM="target/$ARM/release/keepalived-rs"
 KA=$(command -v keepalived)
-KA_VERSION=$(keepalived --version 2>&1 | head -1 | awk '{ print $2 }')
+KA_VERSION=$(keepalived --version 2>&1 | awk 'NR == 1 { print $2 }')
 
 MISSES=()
 echo
