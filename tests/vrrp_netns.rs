@@ -463,3 +463,47 @@ fn daemonized_start_reports_the_childs_verdict() {
     let gone = poll_until(Duration::from_secs(5), || !pid.exists());
     assert!(gone, "SIGTERM stops the daemon and removes its pidfile");
 }
+
+/// `vrrp_garp_interval` spaces the gratuitous ARPs of a burst: three announcements of the VIP,
+/// at least the interval apart, instead of back to back.
+#[test]
+fn v2_garp_interval_spaces_the_gratuitous_arps() {
+    let Some(mut lab) = Lab::new("garpint", 2) else {
+        return;
+    };
+    let a = Vrrp::v2(100);
+    let conf = a.conf().replace(
+        "router_id test",
+        "router_id test\n    vrrp_garp_interval 0.1\n    vrrp_garp_master_repeat 3",
+    );
+    let cap = lab.capture_with("n1", &["arp"]);
+    lab.start("n1", RS, &conf);
+    lab.wait_holders(VIP, &["n1"], takeover_bound(&a), "n1 alone becomes master");
+    // The first burst: 3 x 0.1 s; the second burst only comes after garp_master_delay (5 s).
+    std::thread::sleep(Duration::from_millis(800));
+    let text = cap.finish();
+    let garp = format!("Request who-has {VIP} (ff:ff:ff:ff:ff:ff) tell {VIP}");
+    let times: Vec<f64> = text
+        .lines()
+        .filter(|l| l.contains(&garp))
+        .map(|l| {
+            // tcpdump's "HH:MM:SS.ffffff" at the start of the line, as seconds of the day.
+            let t = l.split_whitespace().next().unwrap_or("");
+            t.split(':')
+                .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
+                .fold(0.0, |acc, x| acc * 60.0 + x)
+        })
+        .collect();
+    assert_eq!(
+        times.len(),
+        3,
+        "three gratuitous ARPs in the first burst:\n{text}"
+    );
+    for w in times.windows(2) {
+        let gap = w[1] - w[0];
+        assert!(
+            (0.09..0.5).contains(&gap),
+            "gratuitous ARPs {gap:.3} s apart, not vrrp_garp_interval 0.1 s:\n{text}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use super::vrrp_sock::VrrpSocket;
 use super::{clock, stats};
 use crate::config::{Config, VrrpInstance};
 use crate::time::Instant;
+use crate::vrrp::garp::GarpPacer;
 use crate::vrrp::machine::{Action, Instance, Tuning};
 use crate::vrrp::packet::{self, DropReason};
 use crate::vrrp::State;
@@ -65,6 +66,7 @@ pub struct Daemon {
     ifaces: Vec<Iface>,
     insts: Vec<Inst>,
     arp: Vec<ArpPort>,
+    garps: GarpPacer,
     rtnl: Rtnl,
     links: LinkMonitor,
     signals: Signals,
@@ -158,6 +160,7 @@ impl Daemon {
         }
         let n_insts = insts.len();
         Ok(Daemon {
+            garps: GarpPacer::new(config.global.vrrp_garp_interval, n_insts),
             global: config.global,
             ifaces,
             insts,
@@ -191,6 +194,7 @@ impl Daemon {
                 .insts
                 .iter()
                 .filter_map(|i| i.machine.poll_timeout())
+                .chain(self.garps.poll_timeout())
                 .min();
             let ready = self.wait(deadline)?;
             if ready.signals {
@@ -216,6 +220,7 @@ impl Daemon {
     /// the process was scheduled late (a busy router), the master's advert that arrived before
     /// the deadline must count, not a Master_Down timeout that only this process's lateness made.
     fn fire_timers(&mut self) {
+        self.send_due_garps(clock::now());
         let now = clock::now();
         let due = |i: &Inst| i.machine.poll_timeout().is_some_and(|t| t <= now);
         if !self.insts.iter().any(due) {
@@ -421,8 +426,16 @@ impl Daemon {
             match action {
                 Action::SendAdvert { priority } => self.send_advert(i, priority),
                 Action::AddVips => self.set_vips(i, true),
-                Action::RemoveVips => self.set_vips(i, false),
-                Action::SendGarps { repeat } => self.send_garps(i, repeat),
+                Action::RemoveVips => {
+                    self.garps.cancel(i);
+                    self.set_vips(i, false);
+                }
+                Action::SendGarps { repeat } => {
+                    let inst = &self.insts[i];
+                    let addrs = inst.cfg.vips.len() + inst.cfg.excluded_vips.len();
+                    self.garps.push(i, addrs, repeat);
+                    self.send_due_garps(now);
+                }
                 Action::StateChanged { from, to } => {
                     let c = &mut self.insts[i].counters;
                     if to == State::Master {
@@ -504,21 +517,23 @@ impl Daemon {
         }
     }
 
-    fn send_garps(&mut self, i: usize, repeat: u32) {
-        let inst = &self.insts[i];
+    /// Sends the gratuitous ARPs that are due: all queued ones at once without
+    /// `vrrp_garp_interval`, else one per interval.
+    fn send_due_garps(&mut self, now: Instant) {
         let mut frame = [0u8; 64];
-        let vips = inst.cfg.vips.iter().chain(inst.cfg.excluded_vips.iter());
-        // keepalived sends rounds of one GARP per VIP, back to back.
-        for _ in 0..repeat {
-            for (v, ifindex) in vips.clone().zip(&inst.vip_ifindex) {
-                let IpAddr::V4(addr) = v.addr else { continue };
-                let Some(port) = self.arp.iter().find(|p| p.ifindex == *ifindex) else {
-                    continue;
-                };
-                let n = crate::wire::arp::emit_gratuitous_frame(port.mac, addr, &mut frame);
-                if let Err(e) = port.sock.send(&frame[..n]) {
-                    debug!("({}) gratuitous ARP for {addr}: {e}", inst.cfg.name);
-                }
+        while let Some((i, k)) = self.garps.pop(now) {
+            let inst = &self.insts[i];
+            let Some(v) = inst.cfg.vips.iter().chain(&inst.cfg.excluded_vips).nth(k) else {
+                continue;
+            };
+            let IpAddr::V4(addr) = v.addr else { continue };
+            let ifindex = inst.vip_ifindex[k];
+            let Some(port) = self.arp.iter().find(|p| p.ifindex == ifindex) else {
+                continue;
+            };
+            let n = crate::wire::arp::emit_gratuitous_frame(port.mac, addr, &mut frame);
+            if let Err(e) = port.sock.send(&frame[..n]) {
+                debug!("({}) gratuitous ARP for {addr}: {e}", inst.cfg.name);
             }
         }
     }

@@ -2,10 +2,12 @@
 //!
 //! - [`packet`]: receive checks keepalived does on an advert, and building the adverts we send.
 //! - [`machine`]: the Initialize/Backup/Master state machine with its timer table.
+//! - [`garp`]: pacing of gratuitous ARPs by `vrrp_garp_interval`.
 
 use core::time::Duration;
 use std::net::IpAddr;
 
+pub mod garp;
 pub mod machine;
 pub mod packet;
 

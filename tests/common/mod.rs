@@ -1139,6 +1139,11 @@ impl Lab {
 
     /// Starts tcpdump on `node`'s veth end in the switch (every VRRP packet to or from it).
     pub fn capture(&self, node: &str) -> Capture {
+        self.capture_with(node, &["proto", "112"])
+    }
+
+    /// tcpdump `-l -n -v` on `node`'s switch port with this capture filter.
+    pub fn capture_with(&self, node: &str, filter: &[&str]) -> Capture {
         let n = self.node(node);
         let k = LAB_COUNTER.fetch_add(1, Ordering::SeqCst);
         let out = self.dir.join(format!("capture-{node}-{k}.txt"));
@@ -1146,7 +1151,8 @@ impl Lab {
         let child = Command::new(&self.ip)
             .args(["netns", "exec", &self.sw])
             .arg(tool("tcpdump"))
-            .args(["-l", "-n", "-v", "-i", &n.veth, "proto", "112"])
+            .args(["-l", "-n", "-v", "-i", &n.veth])
+            .args(filter)
             .stdin(Stdio::null())
             .stdout(fs::File::create(&out).unwrap())
             .stderr(fs::File::create(&err).unwrap())
