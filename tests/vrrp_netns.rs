@@ -494,10 +494,18 @@ fn v2_garp_interval_spaces_the_gratuitous_arps() {
                 .fold(0.0, |acc, x| acc * 60.0 + x)
         })
         .collect();
+    // keepalived 2.2.7 with an interval sends 2 whatever the repeat count (its per-address
+    // queue coalesces the repeats); keepalived-rs sends the configured 3, paced. The baseline
+    // run (tests/run.sh --baseline) checks keepalived's count.
+    let baseline = Daemon::Rs
+        .program()
+        .file_name()
+        .is_some_and(|n| n == "keepalived");
+    let expected = if baseline { 2 } else { 3 };
     assert_eq!(
         times.len(),
-        3,
-        "three gratuitous ARPs in the first burst:\n{text}"
+        expected,
+        "gratuitous ARPs in the first burst:\n{text}"
     );
     for w in times.windows(2) {
         let gap = w[1] - w[0];
