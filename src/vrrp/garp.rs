@@ -8,7 +8,6 @@
 
 use crate::time::Instant;
 use core::time::Duration;
-use std::collections::VecDeque;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Burst {
@@ -21,7 +20,8 @@ struct Burst {
 
 pub struct GarpPacer {
     interval: Duration,
-    bursts: VecDeque<Burst>,
+    /// Oldest first; at most one per owner, so a handful: a Vec's `remove(0)` is cheap here.
+    bursts: Vec<Burst>,
     /// When the next announcement may go out.
     next: Instant,
 }
@@ -31,7 +31,7 @@ impl GarpPacer {
     pub fn new(interval: Duration, owners: usize) -> Self {
         GarpPacer {
             interval,
-            bursts: VecDeque::with_capacity(owners),
+            bursts: Vec::with_capacity(owners),
             next: Instant::ZERO,
         }
     }
@@ -40,7 +40,7 @@ impl GarpPacer {
     pub fn push(&mut self, owner: usize, addrs: usize, rounds: u32) {
         self.cancel(owner);
         if addrs > 0 && rounds > 0 {
-            self.bursts.push_back(Burst {
+            self.bursts.push(Burst {
                 owner,
                 addrs,
                 rounds,
@@ -64,12 +64,12 @@ impl GarpPacer {
         if now < self.next {
             return None;
         }
-        let b = self.bursts.front_mut()?;
+        let b = self.bursts.first_mut()?;
         let addr = b.sent % b.addrs;
         let owner = b.owner;
         b.sent += 1;
         if b.sent >= b.addrs * b.rounds as usize {
-            self.bursts.pop_front();
+            self.bursts.remove(0);
         }
         self.next = now + self.interval;
         Some((owner, addr))
