@@ -6,6 +6,8 @@
 //! files take its place (sorted glob order), so an include may sit anywhere, also inside a block.
 
 use super::model::{ConfigError, ConfigErrorKind, Location};
+// Reading files and listing directories are syscalls: they live in the io edge.
+use crate::io::fs;
 use std::path::{Component, Path, PathBuf};
 
 /// Deepest chain of includes (the main file is depth 0).
@@ -34,27 +36,9 @@ pub(crate) fn invalid(at: &Location, keyword: Option<&str>, message: String) -> 
     }
 }
 
-/// `std::fs::read` as a plain open/read loop through nix: std's version sizes the buffer from
-/// the file's metadata first, 0.9 KB more code.
-pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    use nix::fcntl::{open, OFlag};
-    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC;
-    let fd = open(path, flags, nix::sys::stat::Mode::empty())?;
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match nix::unistd::read(&fd, &mut chunk) {
-            Ok(0) => return Ok(out),
-            Ok(n) => out.extend_from_slice(&chunk[..n]),
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 /// Reads and lexes the main file; a file that cannot be read is `FileMissing`.
 pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
-    let bytes = read_file(path).map_err(|e| ConfigError {
+    let bytes = fs::read_file(path).map_err(|e| ConfigError {
         kind: ConfigErrorKind::FileMissing,
         at: None,
         keyword: None,
@@ -83,8 +67,7 @@ struct Lexer {
 
 impl Lexer {
     fn enter(&mut self, path: &Path) {
-        self.stack
-            .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+        self.stack.push(fs::canonical(path));
     }
 
     fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
@@ -195,31 +178,28 @@ impl Lexer {
             warn!("{at}: include: no configuration file matches '{pattern}'");
         }
         for path in paths {
-            let meta = match std::fs::metadata(&path) {
-                Ok(m) => m,
-                Err(e) => {
-                    warn!("{at}: include: {}: {e} - skipping", path.display());
-                    continue;
-                }
-            };
-            {
-                use std::os::unix::fs::PermissionsExt;
-                if !meta.is_file() || meta.permissions().mode() & 0o111 != 0 {
+            match fs::is_plain_file(&path) {
+                Ok(true) => {}
+                Ok(false) => {
                     warn!(
                         "{at}: include: {} is not a regular non-executable file - skipping",
                         path.display()
                     );
                     continue;
                 }
+                Err(e) => {
+                    warn!("{at}: include: {}: {e} - skipping", path.display());
+                    continue;
+                }
             }
-            let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            let canonical = fs::canonical(&path);
             if self.stack.contains(&canonical) {
                 return Err(err(format!(
                     "include loop: {} is already being read",
                     path.display()
                 )));
             }
-            let bytes = match read_file(&path) {
+            let bytes = match fs::read_file(&path) {
                 Ok(b) => b,
                 Err(e) => {
                     warn!(
@@ -298,7 +278,7 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
                         } else {
                             dir.as_path()
                         };
-                        for entry_name in dir_entries(dir_or_dot) {
+                        for entry_name in fs::dir_entries(dir_or_dot) {
                             if glob_match(&name, &entry_name.to_string_lossy()) {
                                 next.push(dir.join(entry_name));
                             }
@@ -322,22 +302,6 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
     }
     found.dedup();
     found
-}
-
-/// The names in a directory, without `.` and `..`, as `std::fs::read_dir` gives them (up to
-/// the first error). nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
-fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
-    use nix::fcntl::OFlag;
-    use std::os::unix::ffi::OsStrExt;
-    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    let Ok(mut d) = nix::dir::Dir::open(dir, flags, nix::sys::stat::Mode::empty()) else {
-        return Vec::new();
-    };
-    d.iter()
-        .map_while(Result::ok)
-        .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
-        .filter(|n| n != "." && n != "..")
-        .collect()
 }
 
 fn unescape(s: &str) -> String {

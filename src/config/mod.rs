@@ -13,8 +13,6 @@ mod tests;
 
 pub use model::*;
 
-pub(crate) use lexer::read_file;
-
 use std::path::Path;
 
 /// Reads `path` (unreadable: [`ConfigErrorKind::FileMissing`], exit 4), resolves `include`s

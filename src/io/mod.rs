@@ -6,6 +6,7 @@ mod arp_sock;
 pub mod clock;
 mod daemon;
 mod detach;
+pub mod fs;
 pub mod log;
 mod pidfile;
 pub mod rtnl;

@@ -21,7 +21,7 @@ impl Drop for PidFile {
 /// keepalived refuses to start when its pidfile names a live process.
 pub fn check_not_running(path: &Path) -> io::Result<()> {
     // The config loader's read_file (linked anyway) rather than read_to_string.
-    let Ok(bytes) = crate::config::read_file(path) else {
+    let Ok(bytes) = super::fs::read_file(path) else {
         return Ok(());
     };
     // Parsed as u64 (the parse the config uses): a negative or too large number is no pid,

@@ -1,0 +1,50 @@
+//! The file system calls the configuration loader makes (reading files, listing directories
+//! for include globs), kept here with the other syscalls.
+
+use std::path::{Path, PathBuf};
+
+/// `std::fs::read` as a plain open/read loop through nix: std's version sizes the buffer from
+/// the file's metadata first, 0.9 KB more code.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use nix::fcntl::{open, OFlag};
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC;
+    let fd = open(path, flags, nix::sys::stat::Mode::empty())?;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match nix::unistd::read(&fd, &mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The names in a directory, without `.` and `..`, as `std::fs::read_dir` gives them (up to
+/// the first error). nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
+pub fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
+    use nix::fcntl::OFlag;
+    use std::os::unix::ffi::OsStrExt;
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let Ok(mut d) = nix::dir::Dir::open(dir, flags, nix::sys::stat::Mode::empty()) else {
+        return Vec::new();
+    };
+    d.iter()
+        .map_while(Result::ok)
+        .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
+        .filter(|n| n != "." && n != "..")
+        .collect()
+}
+
+/// `path` made canonical where possible (to recognise include loops), else as given.
+pub fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether `path` is a regular file nobody may execute (keepalived skips other includes).
+pub fn is_plain_file(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path)?;
+    Ok(meta.is_file() && meta.permissions().mode() & 0o111 == 0)
+}
