@@ -19,12 +19,15 @@
 //! configured rate) and that neither the daemon thread nor anything else in the process
 //! allocated in it.
 //!
-//! Needs root; fails without it unless KEEPALIVED_RS_SKIP_NETNS is set.
+//! Needs root; fails without it unless KEEPALIVED_RS_SKIP_NETNS=1.
 
+mod common;
+
+use common::{netns_tests_enabled, Netns};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -341,17 +344,6 @@ impl std::fmt::Display for Window {
 
 // ------------------------------------------------------------------ the lab (root namespace)
 
-struct Netns(String);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.0])
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
 /// The peer daemon: SIGTERM, then SIGKILL after 3 s, however the test ends.
 struct Peer(Child);
 
@@ -402,14 +394,9 @@ fn no_allocation_in_steady_state() {
         phase_daemon();
         return;
     }
-    if std::env::var_os("KEEPALIVED_RS_SKIP_NETNS").is_some() {
-        eprintln!("skipped: KEEPALIVED_RS_SKIP_NETNS is set");
+    if !netns_tests_enabled("no_allocation_in_steady_state") {
         return;
     }
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "needs root for network namespaces (set KEEPALIVED_RS_SKIP_NETNS=1 to skip)"
-    );
     let p = format!("kalloc{}", std::process::id());
     let sw = Netns(format!("{p}sw"));
     let n1 = Netns(format!("{p}n1"));

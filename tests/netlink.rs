@@ -1,10 +1,13 @@
 //! rtnetlink against the real kernel, in a network namespace this test creates (needs root;
-//! fails without it unless KEEPALIVED_RS_SKIP_NETNS is set). The test process stays in the root namespace: it builds the namespace
+//! fails without it unless KEEPALIVED_RS_SKIP_NETNS=1). The test process stays in the root namespace: it builds the namespace
 //! with `ip`, then runs itself again under `ip netns exec` with KARS_NL_PHASE naming the
 //! checks to run inside, and verifies the effects with `ip -n`.
 
+mod common;
+
+use common::{netns_tests_enabled, Netns};
 use std::net::Ipv4Addr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use keepalived_rs::config::{Scope, VirtualAddr};
@@ -44,18 +47,6 @@ fn a4(addr: [u8; 4], prefix_len: u8, secondary: bool) -> IfAddr {
         addr: Ipv4Addr::from(addr),
         prefix_len,
         secondary,
-    }
-}
-
-/// Removes the namespace (and the veth pair in it) however the test ends.
-struct Netns(String);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.0])
-            .stderr(Stdio::null())
-            .status();
     }
 }
 
@@ -106,14 +97,9 @@ fn rtnetlink_in_a_namespace() {
         }
         return;
     }
-    if std::env::var_os("KEEPALIVED_RS_SKIP_NETNS").is_some() {
-        eprintln!("skipped: KEEPALIVED_RS_SKIP_NETNS is set");
+    if !netns_tests_enabled("rtnetlink_in_a_namespace") {
         return;
     }
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "needs root for network namespaces (set KEEPALIVED_RS_SKIP_NETNS=1 to skip)"
-    );
     let ns = Netns(format!("kars-nl-{}", std::process::id()));
     ip(&["netns", "add", &ns.0]);
     let n = ns.0.as_str();

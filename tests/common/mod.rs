@@ -86,6 +86,32 @@ pub fn skip_netns() -> bool {
     std::env::var("KEEPALIVED_RS_SKIP_NETNS").is_ok_and(|v| v == "1")
 }
 
+/// For tests that build their own namespaces (not a [`Lab`]): false, after saying so, when
+/// `KEEPALIVED_RS_SKIP_NETNS=1`; otherwise panics unless we are root.
+pub fn netns_tests_enabled(test: &str) -> bool {
+    if skip_netns() {
+        eprintln!("SKIPPED {test}: KEEPALIVED_RS_SKIP_NETNS=1 (network-namespace test)");
+        return false;
+    }
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "needs root for network namespaces (set KEEPALIVED_RS_SKIP_NETNS=1 to skip)"
+    );
+    true
+}
+
+/// A network namespace, deleted (with what is left in it) when dropped.
+pub struct Netns(pub String);
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// `name` in PATH or the sbin directories (cargo may run with a PATH without them).
 pub fn find_tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var("PATH").unwrap_or_default();
