@@ -421,7 +421,6 @@ impl Daemon {
 
     /// Performs every action instance `i` queued, in order.
     fn drain_actions(&mut self, i: usize, now: Instant) {
-        let _ = now;
         while let Some(action) = self.insts[i].machine.poll_action() {
             match action {
                 Action::SendAdvert { priority } => self.send_advert(i, priority),

@@ -81,6 +81,15 @@ impl Daemon {
     }
 }
 
+/// True in a baseline run (`tests/run.sh --baseline`): real keepalived stands in for
+/// keepalived-rs.
+pub fn baseline() -> bool {
+    Daemon::Rs
+        .program()
+        .file_name()
+        .is_some_and(|n| n == "keepalived")
+}
+
 /// True when `KEEPALIVED_RS_SKIP_NETNS=1`.
 pub fn skip_netns() -> bool {
     std::env::var("KEEPALIVED_RS_SKIP_NETNS").is_ok_and(|v| v == "1")
