@@ -77,11 +77,6 @@ pub struct Daemon {
     tx_buf: Vec<u8>,
 }
 
-/// What made the loop stop.
-pub enum Exit {
-    Stopped,
-}
-
 impl Daemon {
     /// Resolves interfaces and addresses, opens sockets. Nothing is sent yet.
     pub fn new(config: Config) -> io::Result<Self> {
@@ -176,7 +171,7 @@ impl Daemon {
     }
 
     /// Runs until SIGTERM/SIGINT.
-    pub fn run(&mut self) -> io::Result<Exit> {
+    pub fn run(&mut self) -> io::Result<()> {
         let now = clock::now();
         for i in 0..self.insts.len() {
             self.remove_stale_vips(i);
@@ -199,8 +194,8 @@ impl Daemon {
             let ready = self.wait(deadline)?;
             if ready.signals {
                 while let Some(sig) = self.signals.pending() {
-                    if let Some(exit) = self.on_signal(sig) {
-                        return Ok(exit);
+                    if self.on_signal(sig) {
+                        return Ok(());
                     }
                 }
             }
@@ -281,26 +276,27 @@ impl Daemon {
         Ok(ready)
     }
 
-    fn on_signal(&mut self, sig: Signal) -> Option<Exit> {
+    /// Handles one signal; true when the daemon must stop.
+    fn on_signal(&mut self, sig: Signal) -> bool {
         match sig {
             Signal::SIGTERM | Signal::SIGINT => {
                 info!("Stopping");
                 self.stop();
-                Some(Exit::Stopped)
+                true
             }
             Signal::SIGUSR2 => {
                 self.write_stats();
-                None
+                false
             }
             Signal::SIGHUP => {
                 warn!("Reload (SIGHUP) is not supported yet; configuration unchanged");
-                None
+                false
             }
             Signal::SIGUSR1 => {
                 warn!("Data dump (SIGUSR1) is not supported yet");
-                None
+                false
             }
-            _ => None,
+            _ => false,
         }
     }
 

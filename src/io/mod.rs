@@ -84,7 +84,7 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
         r.report(0);
     }
     match d.run() {
-        Ok(daemon::Exit::Stopped) => {
+        Ok(()) => {
             info!("Stopped");
             0
         }
