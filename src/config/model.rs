@@ -25,6 +25,8 @@ impl core::fmt::Display for Location {
 pub struct Config {
     pub global: GlobalDefs,
     pub instances: Vec<VrrpInstance>,
+    /// `vrrp_script NAME { }` blocks, in file order.
+    pub scripts: Vec<VrrpScript>,
     /// Blocks and keywords this version recognises as keepalived's but does not act on yet
     /// (notify, track_script, virtual_server, ...). Kept so later issues can fill them in and
     /// so `-t` can report them; each was also logged as a warning with file:line.
@@ -87,10 +89,94 @@ pub struct GlobalDefs {
     pub vrrp_garp_interval: Duration,
     pub vrrp_strict: bool,
     pub vrrp_skip_check_adv_addr: bool,
-    /// Stored for the scripts issue.
+    /// `enable_script_security`: refuse scripts a non-root user could change.
     pub enable_script_security: bool,
-    /// Stored for the scripts issue: user and optional group.
+    /// `script_user USER [GROUP]`: who scripts run as (default root, as keepalived when the
+    /// user `keepalived_script` does not exist).
     pub script_user: Option<(String, Option<String>)>,
+    /// `notify_fifo PATH` (all processes' states) and `vrrp_notify_fifo PATH`: keepalived
+    /// writes one line per transition to each.
+    pub notify_fifo: Option<Fifo>,
+    pub vrrp_notify_fifo: Option<Fifo>,
+}
+
+/// A notify FIFO and the script keepalived starts to read it (`*_fifo_script`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fifo {
+    pub path: PathBuf,
+    pub script: Option<Command>,
+}
+
+/// A command line from the configuration (`script`, `notify_*`), as written. Run directly
+/// when it is plain words, through `/bin/sh -c` when it needs a shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub line: String,
+    pub at: Location,
+}
+
+impl Command {
+    /// Shell syntax in the line: quoting, expansion, redirection, pipes, lists, globs.
+    pub fn needs_shell(&self) -> bool {
+        self.line
+            .bytes()
+            .any(|b| b"|&;<>()$`\\\"'*?[]#~={}".contains(&b))
+    }
+    /// The program: the first word.
+    pub fn program(&self) -> &str {
+        self.line.split_ascii_whitespace().next().unwrap_or("")
+    }
+}
+
+/// `vrrp_script NAME { }`: a command run every `interval` whose exit status is tracked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrrpScript {
+    pub name: String,
+    pub at: Location,
+    pub script: Command,
+    /// `interval` (default 1 s).
+    pub interval: Duration,
+    /// `timeout` (default: the interval, as keepalived).
+    pub timeout: Duration,
+    /// `weight N [reverse]` (default 0: failure means FAULT).
+    pub weight: Weight,
+    /// `rise` / `fall`: consecutive successes / failures that change the status (default 1).
+    pub rise: u32,
+    pub fall: u32,
+    /// `user USER [GROUP]`, else `script_user`.
+    pub user: Option<(String, Option<String>)>,
+    /// `init_fail`: the script counts as failed until it first succeeds.
+    pub init_fail: bool,
+}
+
+/// How a tracked object moves an instance (keepalived vrrp_track.c): weight 0 means its
+/// failure is FAULT; a positive weight is added while it is up, a negative one added while it is
+/// down. `reverse` swaps up and down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Weight {
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// One line of `track_interface { }` or `track_script { }`: a name and an optional weight that
+/// overrides the script's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Track {
+    pub name: String,
+    pub weight: Option<Weight>,
+    pub at: Location,
+}
+
+/// The `notify_*` commands of an instance (or sync group).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Notify {
+    pub master: Option<Command>,
+    pub backup: Option<Command>,
+    pub fault: Option<Command>,
+    pub stop: Option<Command>,
+    /// `notify`: told `INSTANCE|GROUP name STATE priority` after its own words.
+    pub generic: Option<Command>,
+    pub master_rx_lower_pri: Option<Command>,
 }
 
 impl Default for GlobalDefs {
@@ -107,6 +193,8 @@ impl Default for GlobalDefs {
             vrrp_skip_check_adv_addr: false,
             enable_script_security: false,
             script_user: None,
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
         }
     }
 }
@@ -249,6 +337,11 @@ pub struct VrrpInstance {
     /// `accept` / `no_accept` (RFC 5798 Accept_Mode).
     pub accept: bool,
     pub dont_track_primary: bool,
+    /// `track_interface { }`.
+    pub track_interfaces: Vec<Track>,
+    /// `track_script { }`: names of `vrrp_script` blocks (checked to exist).
+    pub track_scripts: Vec<Track>,
+    pub notify: Notify,
 }
 
 impl VrrpInstance {

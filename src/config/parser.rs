@@ -11,6 +11,9 @@ use super::lexer::{invalid, Item, Lexed};
 use super::model::*;
 use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+mod scripts;
 
 /// One statement: `words` of a line and the `{ }` block that follows it, if any.
 #[derive(Debug)]
@@ -190,9 +193,11 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
         check_vrid_conflict(&inst, &instances)?;
         instances.push(inst);
     }
+    scripts::check_tracked_scripts(&instances, &top.scripts)?;
     Ok(Config {
         global: top.global,
         instances,
+        scripts: top.scripts,
         unhandled: ctx.unhandled,
     })
 }
@@ -301,6 +306,7 @@ fn secs(us: u64) -> Duration {
 struct Top {
     global: GlobalDefs,
     drafts: Vec<Draft>,
+    scripts: Vec<VrrpScript>,
 }
 
 const TOP: Table<Top> = &[
@@ -315,12 +321,13 @@ const TOP: Table<Top> = &[
         )
     }),
     ("vrrp_instance", Shape::Block, vrrp_instance),
+    ("vrrp_script", Shape::Block, scripts::vrrp_script),
 ];
 
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
 const TOP_KNOWN: &str = "\
-    vrrp_sync_group vrrp_script vrrp_track_process track_file vrrp_track_file track_group \
+    vrrp_sync_group vrrp_track_process track_file vrrp_track_file track_group \
     static_ipaddress static_routes static_rules garp_group linkbeat_interfaces \
     interface_up_down_delays linkbeat_use_polling net_namespace net_namespace_ipvs \
     namespace_with_ipsets use_pid_dir instance child_wait_time virtual_server \
@@ -405,6 +412,20 @@ const GLOBAL: Table<GlobalDefs> = &[
         g.script_user = Some((n.words[1].clone(), n.words.get(2).cloned()));
         Ok(())
     }),
+    ("notify_fifo", Shape::Value, |g, n, _| {
+        g.notify_fifo = Some(scripts::fifo(n));
+        Ok(())
+    }),
+    ("notify_fifo_script", Shape::Value, |g, n, _| {
+        scripts::fifo_script(&mut g.notify_fifo, n)
+    }),
+    ("vrrp_notify_fifo", Shape::Value, |g, n, _| {
+        g.vrrp_notify_fifo = Some(scripts::fifo(n));
+        Ok(())
+    }),
+    ("vrrp_notify_fifo_script", Shape::Value, |g, n, _| {
+        scripts::fifo_script(&mut g.vrrp_notify_fifo, n)
+    }),
 ];
 
 /// keepalived's garp delay maximum, UINT_MAX / TIMER_HZ seconds.
@@ -440,7 +461,6 @@ const GLOBAL_KNOWN: &str = "\
     nftables_priority nftables_ifindex nftables_ipvs nftables_ipvs_priority \
     nftables_ipvs_start_fwmark nftables_counters vrrp_check_unicast_src vrrp_priority \
     vrrp_no_swap vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime \
-    notify_fifo notify_fifo_script vrrp_notify_fifo vrrp_notify_fifo_script \
     vrrp_notify_priority_changes fifo_write_vrrp_states_on_reload lvs_notify_fifo \
     lvs_notify_fifo_script checker_priority checker_no_swap checker_rt_priority \
     checker_cpu_affinity checker_rlimit_rttime checker_rlimit_rtime bfd_priority bfd_no_swap \
@@ -496,6 +516,9 @@ struct Draft {
     dont_track_primary: bool,
     /// Address family, from the first source address, unicast peer or VIP (true: IPv6).
     ipv6: Option<bool>,
+    track_interfaces: Vec<Track>,
+    track_scripts: Vec<Track>,
+    notify: Notify,
 }
 
 impl Draft {
@@ -525,6 +548,9 @@ impl Draft {
             accept: None,
             dont_track_primary: false,
             ipv6: None,
+            track_interfaces: Vec::new(),
+            track_scripts: Vec::new(),
+            notify: Notify::default(),
         }
     }
 
@@ -768,6 +794,9 @@ impl Draft {
                 .unwrap_or(global.vrrp_garp_master_refresh),
             accept,
             dont_track_primary: self.dont_track_primary,
+            track_interfaces: self.track_interfaces,
+            track_scripts: self.track_scripts,
+            notify: self.notify,
         })
     }
 }
@@ -893,17 +922,46 @@ const INSTANCE: Table<Draft> = &[
         d.dont_track_primary = true;
         Ok(())
     }),
+    ("track_interface", Shape::Block, |d, n, _| {
+        scripts::track_block(n, &mut d.track_interfaces)
+    }),
+    ("track_script", Shape::Block, |d, n, _| {
+        scripts::track_block(n, &mut d.track_scripts)
+    }),
+    ("notify_master", Shape::Value, |d, n, _| {
+        d.notify.master = Some(scripts::command(n));
+        Ok(())
+    }),
+    ("notify_backup", Shape::Value, |d, n, _| {
+        d.notify.backup = Some(scripts::command(n));
+        Ok(())
+    }),
+    ("notify_fault", Shape::Value, |d, n, _| {
+        d.notify.fault = Some(scripts::command(n));
+        Ok(())
+    }),
+    ("notify_stop", Shape::Value, |d, n, _| {
+        d.notify.stop = Some(scripts::command(n));
+        Ok(())
+    }),
+    ("notify", Shape::Value, |d, n, _| {
+        d.notify.generic = Some(scripts::command(n));
+        Ok(())
+    }),
+    ("notify_master_rx_lower_pri", Shape::Value, |d, n, _| {
+        d.notify.master_rx_lower_pri = Some(scripts::command(n));
+        Ok(())
+    }),
 ];
 
 /// vrrp_instance keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
 const INSTANCE_KNOWN: &str = "\
     use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src \
-    old_unicast_checksum native_ipv6 vrf track_interface track_script track_file \
+    old_unicast_checksum native_ipv6 vrf track_file \
     track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries \
     linkbeat_use_polling virtual_routes virtual_rules skip_check_adv_addr strict_mode debug \
-    notify_backup notify_master notify_fault notify_stop notify_deleted notify \
-    notify_master_rx_lower_pri smtp_alert notify_priority_changes lvs_sync_daemon_interface \
+    notify_deleted smtp_alert notify_priority_changes lvs_sync_daemon_interface \
     garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat \
     down_timer_adverts garp_extra_if vmac_garp_intvl lower_prio_no_advert \
     higher_prio_send_advert kernel_rx_buf_size";

@@ -198,9 +198,9 @@ fn seed_guide_config_errors_on_its_placeholder_state() {
             ("smtp_connect_timeout", true),
             ("vrrp_gna_interval", true),
             ("vrrp_iptables", true),
-            ("track_interface", true),
         ]
     );
+    assert_eq!(i.track_interfaces[0].name, "eth0");
 }
 
 #[test]
@@ -209,12 +209,80 @@ fn seed_script_config_records_script_tracking() {
     let i = &c.instances[0];
     assert_eq!(i.vips[0].addr, v4("192.168.91.188"));
     assert_eq!(i.auth, Some(Auth::Pass(*b"1111\0\0\0\0")));
+    assert!(c.unhandled.is_empty());
+    let s = &c.scripts[0];
+    assert_eq!(s.name, "check_nginx");
+    assert_eq!(s.script.line, "/etc/keepalived/ng.sh");
+    assert!(!s.script.needs_shell());
+    assert_eq!(s.interval, Duration::from_secs(5));
+    assert_eq!(s.timeout, s.interval, "timeout defaults to the interval");
+    assert_eq!((s.weight.weight, s.weight.reverse), (-30, false));
+    assert_eq!((s.rise, s.fall, s.init_fail), (2, 2, false));
+    assert_eq!(i.track_scripts[0].name, "check_nginx");
+    assert_eq!(i.track_scripts[0].weight, None);
+    assert_eq!(i.track_scripts[0].at.line, 21);
+}
+
+#[test]
+fn tracking_and_notify_keywords() {
+    let c = ok("vrrp_script chk {\n script \"/bin/pidof nginx || exit 1\"\n interval 2\n timeout 1\n                 weight 10 reverse\n init_fail\n user nobody\n}\n\
+                vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 192.0.2.1 }\n\
+                track_interface {\n eth1 weight -254\n eth2\n eth2\n }\n\
+                track_script {\n chk weight 0\n }\n\
+                notify_master \"/n.sh master\"\n notify /n.sh\n notify_master_rx_lower_pri /lp.sh\n}\n\
+                global_defs {\n notify_fifo /run/k.fifo\n notify_fifo_script /r.sh\n}\n");
+    let s = &c.scripts[0];
+    assert!(s.script.needs_shell());
+    assert_eq!(s.script.program(), "/bin/pidof");
     assert_eq!(
-        keywords(&c),
-        [("vrrp_script", true), ("track_script", true)]
+        (s.interval, s.timeout),
+        (Duration::from_secs(2), Duration::from_secs(1))
     );
-    assert_eq!(c.unhandled[0].args, ["check_nginx"]);
-    assert_eq!(c.unhandled[1].at.line, 21);
+    assert_eq!(
+        (s.weight.weight, s.weight.reverse, s.init_fail),
+        (10, true, true)
+    );
+    assert_eq!(s.user, Some(("nobody".to_string(), None)));
+    let i = &c.instances[0];
+    let ifs: Vec<_> = i
+        .track_interfaces
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight.map(|w| w.weight)))
+        .collect();
+    assert_eq!(
+        ifs,
+        [("eth1", Some(-253)), ("eth2", None)],
+        "254 lowered, duplicate ignored"
+    );
+    assert_eq!(i.track_scripts[0].weight.map(|w| w.weight), Some(0));
+    assert_eq!(
+        i.notify.master.as_ref().map(|c| c.line.as_str()),
+        Some("/n.sh master")
+    );
+    assert_eq!(
+        i.notify.generic.as_ref().map(|c| c.line.as_str()),
+        Some("/n.sh")
+    );
+    assert!(i.notify.master_rx_lower_pri.is_some() && i.notify.backup.is_none());
+    let f = c.global.notify_fifo.as_ref().unwrap();
+    assert_eq!(f.path, Path::new("/run/k.fifo"));
+    assert_eq!(f.script.as_ref().map(|c| c.line.as_str()), Some("/r.sh"));
+
+    let e = err_of(
+        "vrrp_instance A {\ninterface eth0\nvirtual_router_id 1\ntrack_script {\n nope\n}\n}\n",
+    );
+    assert!(
+        e.to_string()
+            .contains(":5: track_script: (A) track script nope not found"),
+        "{e}"
+    );
+    let e = err_of("vrrp_script s {\n interval 1\n}\n");
+    assert!(e.to_string().contains("script is required"), "{e}");
+    let e = err_of("vrrp_script s {\n script /x\n weight 300\n}\n");
+    assert!(
+        e.to_string().contains("weight '300' is not in -253..253"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -689,12 +757,9 @@ fn braces_quotes_and_comments() {
     assert_eq!((i.name.as_str(), i.vrid), ("VI_1", 9));
     assert_eq!(i.vips[0].addr, v4("192.0.2.1"));
     assert_eq!(i.unicast_peers, [v4("192.0.2.2")]);
-    assert_eq!(c.unhandled[0].keyword, "notify_master");
-    assert_eq!(
-        c.unhandled[0].args,
-        ["/usr/local/bin/notify master # not a comment"]
-    );
-    assert_eq!(c.unhandled[0].at.line, 10);
+    let notify = i.notify.master.as_ref().unwrap();
+    assert_eq!(notify.line, "/usr/local/bin/notify master # not a comment");
+    assert_eq!(notify.at.line, 10);
 
     let e = err_of("vrrp_instance A {\ninterface eth0\n}\n}\n");
     assert_eq!(
@@ -730,15 +795,13 @@ fn unknown_and_unsupported_keywords_are_recorded_not_fatal() {
             ("vrrp_sync_group", true),
             ("lvs_id", true),
             ("no_such_global", false),
-            ("track_interface", true),
-            ("notify", true),
             ("typo_keyword", false),
             ("auth_extra", false),
             ("strict_mode", true),
         ]
     );
     let lines: Vec<u32> = c.unhandled.iter().map(|u| u.at.line).collect();
-    assert_eq!(lines, [1, 5, 11, 12, 18, 21, 22, 26, 28]);
+    assert_eq!(lines, [1, 5, 11, 12, 22, 26, 28]);
     assert_eq!(c.unhandled[1].args, ["G"]);
     assert_eq!(c.instances.len(), 1);
     assert_eq!(c.instances[0].auth, Some(Auth::Pass(*b"p\0\0\0\0\0\0\0")));
@@ -803,10 +866,9 @@ fn includes_with_globs_in_sorted_order() {
     assert_eq!(c.instances[1].vips[0].addr, v4("192.0.2.2"));
     assert_eq!(c.instances[0].at.file, d.0.join("conf.d/vrrp-1.conf"));
     // Locations inside included files name the included file and its own line.
-    let u = &c.unhandled[0];
-    assert_eq!(u.keyword, "notify_master");
-    assert!(u.at.file.ends_with("vips/b.conf"), "{}", u.at);
-    assert_eq!(u.at.line, 4);
+    let u = &c.instances[1].notify.master.as_ref().unwrap().at;
+    assert!(u.file.ends_with("vips/b.conf"), "{u}");
+    assert_eq!(u.line, 4);
 
     // parse_str resolves includes relative to the given file's directory.
     let c = parse_str("include conf.d/vrrp-1.conf\n", &main).unwrap();

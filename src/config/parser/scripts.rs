@@ -1,0 +1,187 @@
+//! Scripts, tracking and notification keywords: `vrrp_script` blocks, an instance's
+//! `track_interface`, `track_script` and `notify_*`, and global_defs' notify FIFOs
+//! (keepalived 2.2.7 vrrp_parser.c, vrrp_track.c `alloc_track_if`/`alloc_track_script`).
+
+use super::*;
+
+/// keepalived's weight range for tracked objects: +/-254 is accepted and lowered to +/-253.
+const WEIGHT_MAX: i32 = 253;
+
+/// A command line: the rest of the keyword's words (a quoted string is one word).
+pub(super) fn command(n: &Node) -> Command {
+    Command {
+        line: n.words[1..].join(" "),
+        at: n.at.clone(),
+    }
+}
+
+/// `weight N [reverse]` starting at word `i`.
+fn weight(n: &Node, i: usize) -> Result<Weight, ConfigError> {
+    let s = n.arg(i)?;
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let w = match digits.parse::<u64>() {
+        Ok(v) if v <= 254 && digits.bytes().all(|b| b.is_ascii_digit()) => v as i32,
+        _ => return Err(n.err(format!("weight '{s}' is not in -253..253"))),
+    };
+    let w = if s.starts_with('-') { -w } else { w };
+    let w = if w.abs() == 254 {
+        n.warn(format_args!("weight {w} cannot be +/-254, using +/-253"));
+        w.signum() * WEIGHT_MAX
+    } else {
+        w
+    };
+    let reverse = match n.words.get(i + 1).map(String::as_str) {
+        None => false,
+        Some("reverse") => true,
+        Some(o) => return Err(n.err(format!("unknown weight option '{o}'"))),
+    };
+    Ok(Weight { weight: w, reverse })
+}
+
+pub(super) fn vrrp_script(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<(), ConfigError> {
+    if node.words.len() != 2 {
+        return Err(node.err("needs exactly one name"));
+    }
+    let name = &node.words[1];
+    if top.scripts.iter().any(|s| &s.name == name) {
+        return Err(node.err(format!("vrrp_script {name} is already defined")));
+    }
+    let mut d = ScriptDraft::default();
+    let place = format!("vrrp_script {name}");
+    dispatch(&mut d, node.children(), SCRIPT, SCRIPT_KNOWN, &place, ctx)?;
+    let script = d
+        .script
+        .ok_or_else(|| node.err(format!("({name}) script is required")))?;
+    let interval = d.interval.unwrap_or(Duration::from_secs(1));
+    top.scripts.push(VrrpScript {
+        name: name.clone(),
+        at: node.at.clone(),
+        script,
+        interval,
+        timeout: d.timeout.unwrap_or(interval),
+        weight: d.weight,
+        rise: d.rise.unwrap_or(1),
+        fall: d.fall.unwrap_or(1),
+        user: d.user,
+        init_fail: d.init_fail,
+    });
+    Ok(())
+}
+
+#[derive(Default)]
+pub(super) struct ScriptDraft {
+    script: Option<Command>,
+    interval: Option<Duration>,
+    timeout: Option<Duration>,
+    weight: Weight,
+    rise: Option<u32>,
+    fall: Option<u32>,
+    user: Option<(String, Option<String>)>,
+    init_fail: bool,
+}
+
+/// Whole seconds, at least 1: keepalived turns 0 into 1 with a message.
+fn script_secs(n: &Node) -> Result<Duration, ConfigError> {
+    let s = uint(n, 1, 0, u32::MAX / 1_000_000)?;
+    if s == 0 {
+        n.warn(format_args!("must be greater than 0, using 1"));
+    }
+    Ok(Duration::from_secs(s.max(1).into()))
+}
+
+const SCRIPT: Table<ScriptDraft> = &[
+    ("script", Shape::Value, |d, n, _| {
+        d.script = Some(command(n));
+        Ok(())
+    }),
+    ("interval", Shape::Value, |d, n, _| {
+        d.interval = Some(script_secs(n)?);
+        Ok(())
+    }),
+    ("timeout", Shape::Value, |d, n, _| {
+        d.timeout = Some(script_secs(n)?);
+        Ok(())
+    }),
+    ("weight", Shape::Value, |d, n, _| {
+        d.weight = weight(n, 1)?;
+        Ok(())
+    }),
+    ("rise", Shape::Value, |d, n, _| {
+        d.rise = Some(uint(n, 1, 1, i32::MAX as u32)?);
+        Ok(())
+    }),
+    ("fall", Shape::Value, |d, n, _| {
+        d.fall = Some(uint(n, 1, 1, i32::MAX as u32)?);
+        Ok(())
+    }),
+    ("user", Shape::Value, |d, n, _| {
+        d.user = Some((n.words[1].clone(), n.words.get(2).cloned()));
+        Ok(())
+    }),
+    ("init_fail", Shape::Flag, |d, _, _| {
+        d.init_fail = true;
+        Ok(())
+    }),
+];
+
+const SCRIPT_KNOWN: &str = "";
+
+/// The lines of a `track_interface { }` or `track_script { }` block: `NAME [weight N [reverse]]`.
+pub(super) fn track_block(n: &Node, out: &mut Vec<Track>) -> Result<(), ConfigError> {
+    for line in n.children() {
+        if line.block.is_some() {
+            return Err(line.err("unexpected { } block"));
+        }
+        let name = &line.words[0];
+        let weight = match line.words.get(1).map(String::as_str) {
+            None => None,
+            Some("weight") => Some(weight(line, 2)?),
+            Some(o) => return Err(line.err(format!("{name}: unknown option '{o}'"))),
+        };
+        if out.iter().any(|t| &t.name == name) {
+            line.warn(format_args!("duplicate {} {name}, ignored", n.keyword()));
+            continue;
+        }
+        out.push(Track {
+            name: name.clone(),
+            weight,
+            at: line.at.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// `notify_fifo PATH [user]` and its `_script` companion.
+pub(super) fn fifo(n: &Node) -> Fifo {
+    Fifo {
+        path: PathBuf::from(&n.words[1]),
+        script: None,
+    }
+}
+
+pub(super) fn fifo_script(fifo: &mut Option<Fifo>, n: &Node) -> Result<(), ConfigError> {
+    match fifo {
+        Some(f) => {
+            f.script = Some(command(n));
+            Ok(())
+        }
+        None => Err(n.err("must follow its FIFO keyword")),
+    }
+}
+
+/// Every `track_script` of every instance names a `vrrp_script`. keepalived ignores a missing
+/// one with a message (and `-t` fails); we refuse it, so `-t` and a start agree.
+pub(super) fn check_tracked_scripts(
+    instances: &[VrrpInstance],
+    scripts: &[VrrpScript],
+) -> Result<(), ConfigError> {
+    for inst in instances {
+        for t in &inst.track_scripts {
+            if !scripts.iter().any(|s| s.name == t.name) {
+                let m = format!("({}) track script {} not found", inst.name, t.name);
+                return Err(invalid(&t.at, Some("track_script"), m));
+            }
+        }
+    }
+    Ok(())
+}
