@@ -40,6 +40,9 @@ pub enum Action {
     SendGarps { repeat: u32 },
     /// The instance changed state (for logs and notify scripts). `to: Initialize` means stopped.
     StateChanged { from: State, to: State },
+    /// As master we heard a lower-priority advert from `from`: another master (a partition
+    /// healed). We keep the addresses and re-announce them (`SendGarps` follows).
+    HeardLowerMaster { from: IpAddr, priority: u8 },
 }
 
 /// What `#[derive(Debug)]` prints, written out: the derived code pulls in `DebugStruct` and
@@ -53,6 +56,12 @@ impl core::fmt::Debug for Action {
             Action::SendGarps { repeat } => write!(f, "SendGarps {{ repeat: {repeat} }}"),
             Action::StateChanged { from, to } => {
                 write!(f, "StateChanged {{ from: {from:?}, to: {to:?} }}")
+            }
+            Action::HeardLowerMaster { from, priority } => {
+                write!(
+                    f,
+                    "HeardLowerMaster {{ from: {from}, priority: {priority} }}"
+                )
             }
         }
     }
@@ -248,6 +257,11 @@ impl Instance {
         self.master_adver_int
     }
 
+    /// Our advert source changed (the interface's primary address, learnt after start).
+    pub fn set_local_addr(&mut self, addr: Ipv4Addr) {
+        self.local_addr = addr;
+    }
+
     /// The source of the last advert heard as backup.
     pub fn master_addr(&self) -> Option<IpAddr> {
         self.master_addr
@@ -373,6 +387,10 @@ impl Instance {
             || (adv.priority == self.priority && addr_cmp == Ordering::Less)
         {
             // A lower-priority master exists: assert ourselves and refresh ARP caches.
+            self.push(Action::HeardLowerMaster {
+                from: adv.src,
+                priority: adv.priority,
+            });
             if !self.tuning.lower_prio_no_advert {
                 self.push(Action::SendAdvert {
                     priority: self.priority,
@@ -456,6 +474,30 @@ impl Instance {
                 self.push_garps(self.tuning.garp_lower_prio_repeat);
             }
             Timer::MasterDown => {}
+        }
+    }
+
+    /// A new effective priority from tracking (keepalived vrrp_track.c
+    /// `vrrp_set_effective_priority`): the next advert carries it, and a backup's running
+    /// Master_Down_Timer moves by the change in Skew_Time, so preemption follows both ways.
+    /// The address owner's priority never changes.
+    pub fn set_priority(&mut self, priority: u8, now: Instant) {
+        let priority = priority.max(1);
+        if self.priority == 255 || priority == 255 || priority == self.priority {
+            return;
+        }
+        let old_down = self.master_down_interval();
+        self.priority = priority;
+        let new_down = self.master_down_interval();
+        if self.state == State::Backup {
+            if let Some(at) = self.timers.get(Timer::MasterDown) {
+                let at = if new_down >= old_down {
+                    at + (new_down - old_down)
+                } else {
+                    at - (old_down - new_down)
+                };
+                self.timers.set(Timer::MasterDown, at.max(now));
+            }
         }
     }
 

@@ -449,6 +449,9 @@ mod tests {
             garp_master_refresh: None,
             accept: true,
             dont_track_primary: false,
+            track_interfaces: vec![],
+            track_scripts: vec![],
+            notify: Default::default(),
         }
     }
 

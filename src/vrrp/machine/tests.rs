@@ -59,6 +59,9 @@ fn cfg(priority: u8) -> VrrpInstance {
         garp_master_refresh: None,
         accept: true,
         dont_track_primary: false,
+        track_interfaces: vec![],
+        track_scripts: vec![],
+        notify: Default::default(),
     }
 }
 
@@ -1283,6 +1286,11 @@ fn strict_mode_master_ignores_lower_priority_quietly() {
         },
         secs(4),
     );
+    let heard = Action::HeardLowerMaster {
+        from: IpAddr::V4(node_addr(B)),
+        priority: 90,
+    };
+    assert_eq!(m.poll_action(), Some(heard));
     assert_eq!(m.poll_action(), None);
     assert_eq!(m.poll_timeout(), next);
     assert_eq!(m.state(), Ms);
@@ -1300,6 +1308,7 @@ fn strict_mode_master_ignores_lower_priority_quietly() {
         },
         secs(4),
     );
+    assert_eq!(m.poll_action(), Some(heard));
     assert_eq!(m.poll_action(), Some(Action::SendAdvert { priority: 100 }));
     assert_eq!(m.poll_action(), Some(Action::SendGarps { repeat: 5 }));
     assert_eq!(m.poll_action(), None);

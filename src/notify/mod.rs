@@ -1,0 +1,170 @@
+//! Telling the host about transitions: notify scripts in order, FIFO lines. Pure: the daemon
+//! spawns what [`Notifier::poll_start`] hands it and reports when each run ends.
+//!
+//! keepalived starts a transition's scripts at once and lets them race, so two quick
+//! transitions can reach the host out of order (keepalived issues 996, 1055). Here every owner
+//! (an instance or a group) has its own queue: its scripts run one at a time in transition
+//! order, while different owners run side by side.
+
+use crate::config::{Command, Notify};
+use crate::vrrp::State;
+use std::collections::VecDeque;
+
+/// The word keepalived uses for a state in notify arguments and FIFO lines; our Initialize
+/// after a start is keepalived's STOP.
+pub fn state_word(s: State) -> &'static str {
+    match s {
+        State::Initialize => "STOP",
+        s => s.as_str(),
+    }
+}
+
+/// `INSTANCE "VI_1" MASTER 100` (keepalived vrrp_notify.c `notify_fifo`), with the newline.
+pub fn fifo_line(group: bool, name: &str, word: &str, priority: u8) -> String {
+    let kind = if group { "GROUP" } else { "INSTANCE" };
+    format!("{kind} \"{name}\" {word} {priority}\n")
+}
+
+/// One script run: a configured command and the words appended to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Which queue it belongs to (the daemon's index of an instance or group).
+    pub owner: usize,
+    pub command: Command,
+    pub extra: Vec<String>,
+}
+
+/// Per-owner queues of notify scripts.
+#[derive(Default)]
+pub struct Notifier {
+    queue: VecDeque<Job>,
+    /// Owners with a script running now.
+    running: Vec<usize>,
+}
+
+impl Notifier {
+    /// Queues the scripts of a transition of `owner` to `to` (keepalived's order: the
+    /// state's own script, then the generic `notify` with `INSTANCE|GROUP name STATE prio`).
+    pub fn transition(
+        &mut self,
+        owner: usize,
+        group: bool,
+        name: &str,
+        notify: &Notify,
+        to: State,
+        priority: u8,
+    ) {
+        let own = match to {
+            State::Master => &notify.master,
+            State::Backup => &notify.backup,
+            State::Fault => &notify.fault,
+            State::Initialize => &notify.stop,
+        };
+        if let Some(c) = own {
+            self.push(owner, c, Vec::new());
+        }
+        if let Some(c) = &notify.generic {
+            let kind = if group { "GROUP" } else { "INSTANCE" };
+            let extra = vec![
+                kind.to_string(),
+                name.to_string(),
+                state_word(to).to_string(),
+                priority.to_string(),
+            ];
+            self.push(owner, c, extra);
+        }
+    }
+
+    /// Queues `notify_master_rx_lower_pri` (run as written, as keepalived does).
+    pub fn push(&mut self, owner: usize, command: &Command, extra: Vec<String>) {
+        self.queue.push_back(Job {
+            owner,
+            command: command.clone(),
+            extra,
+        });
+    }
+
+    /// The next script that may start: the oldest whose owner has nothing running.
+    pub fn poll_start(&mut self) -> Option<Job> {
+        let k = self
+            .queue
+            .iter()
+            .position(|j| !self.running.contains(&j.owner))?;
+        let job = self.queue.remove(k)?;
+        self.running.push(job.owner);
+        Some(job)
+    }
+
+    /// The script of `owner` that was running has ended (or could not start).
+    pub fn finished(&mut self, owner: usize) {
+        self.running.retain(|&o| o != owner);
+    }
+
+    /// Scripts waiting for their turn.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Location;
+
+    fn cmd(line: &str) -> Option<Command> {
+        Some(Command {
+            line: line.into(),
+            at: Location {
+                file: "k.conf".into(),
+                line: 1,
+            },
+        })
+    }
+
+    #[test]
+    fn one_owner_runs_in_order_one_at_a_time() {
+        let notify = Notify {
+            master: cmd("/m.sh"),
+            backup: cmd("/b.sh"),
+            generic: cmd("/n.sh x"),
+            ..Notify::default()
+        };
+        let mut n = Notifier::default();
+        n.transition(0, false, "VI_1", &notify, State::Backup, 90);
+        n.transition(0, false, "VI_1", &notify, State::Master, 90);
+        n.transition(1, false, "VI_2", &notify, State::Master, 50);
+        let a = n.poll_start().unwrap();
+        assert_eq!((a.owner, a.command.line.as_str()), (0, "/b.sh"));
+        // VI_1's next waits; VI_2 may start.
+        let b = n.poll_start().unwrap();
+        assert_eq!((b.owner, b.command.line.as_str()), (1, "/m.sh"));
+        assert_eq!(n.poll_start(), None);
+        n.finished(0);
+        let c = n.poll_start().unwrap();
+        assert_eq!(c.command.line, "/n.sh x");
+        assert_eq!(c.extra, ["INSTANCE", "VI_1", "BACKUP", "90"]);
+        n.finished(0);
+        assert_eq!(n.poll_start().unwrap().command.line, "/m.sh");
+        n.finished(0);
+        let e = n.poll_start().unwrap();
+        assert_eq!(e.extra, ["INSTANCE", "VI_1", "MASTER", "90"]);
+    }
+
+    #[test]
+    fn stop_is_keepalived_stop() {
+        let notify = Notify {
+            stop: cmd("/s.sh"),
+            generic: cmd("/n.sh"),
+            ..Notify::default()
+        };
+        let mut n = Notifier::default();
+        n.transition(3, true, "G", &notify, State::Initialize, 0);
+        assert_eq!(n.poll_start().unwrap().command.line, "/s.sh");
+        n.finished(3);
+        assert_eq!(n.poll_start().unwrap().extra, ["GROUP", "G", "STOP", "0"]);
+        assert_eq!(
+            fifo_line(false, "VI_1", "MASTER", 100),
+            "INSTANCE \"VI_1\" MASTER 100\n"
+        );
+    }
+}
