@@ -424,7 +424,12 @@ fn daemonized_start_reports_the_childs_verdict() {
     let bad = lab.dir().join("bad.conf");
     let pid = lab.dir().join("detached.pid");
     std::fs::write(&good, Vrrp::v2(100).conf()).unwrap();
-    std::fs::write(&bad, Vrrp::v2(100).conf().replace("eth0", "nosuch0")).unwrap();
+    // A missing interface is no longer a failed start (the instance waits in FAULT for it);
+    // a script user that does not exist still is.
+    let bad_text = Vrrp::v2(100)
+        .conf()
+        .replace("router_id test", "router_id test\n    script_user nosuchuser");
+    std::fs::write(&bad, bad_text).unwrap();
     let start = |conf: &std::path::Path| {
         std::process::Command::new("ip")
             .args(["netns", "exec", &ns])
@@ -440,7 +445,7 @@ fn daemonized_start_reports_the_childs_verdict() {
     assert_eq!(
         st.code(),
         Some(1),
-        "a start on a missing interface must fail"
+        "a start with a script user that does not exist must fail"
     );
     assert!(!pid.exists(), "no pidfile after a failed start");
 

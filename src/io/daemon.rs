@@ -1,210 +1,199 @@
-//! The daemon: one `ppoll(2)` loop that feeds packets, link changes, signals and timeouts to the
-//! VRRP state machines and performs the actions they return.
+//! The daemon: the thin executor around [`Router`]. One `ppoll(2)` over every source (signals,
+//! the link monitor, one VRRP socket per interface), then the router's outputs performed in
+//! order: adverts sent, addresses added or removed, gratuitous ARPs, scripts started, notify
+//! scripts and FIFO lines for each transition.
 
 use super::arp_sock::ArpSocket;
+use super::children::{Children, Job, RunAs};
+use super::fifo::Fifo;
+use super::poller::{Poller, Token};
 use super::rtnl::{LinkMonitor, Rtnl};
-use super::signals::Signals;
+use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
 use super::{clock, stats};
-use crate::config::{Config, VrrpInstance};
+use crate::config::Config;
+use crate::notify::{self, Notifier};
 use crate::time::Instant;
-use crate::vrrp::garp::GarpPacer;
-use crate::vrrp::machine::{Action, Instance, Tuning};
-use crate::vrrp::packet::{self, DropReason};
+use crate::track::script::Exit;
+use crate::vrrp::router::{InstId, Output, Router};
 use crate::vrrp::State;
-use nix::sys::signal::Signal;
+use fnv::FnvHashMap;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
 
 /// Packets read from one socket per wake-up before timers are served again.
 const RX_BUDGET: usize = 32;
 
-/// One network interface the configuration uses.
-struct Iface {
-    name: String,
-    ifindex: u32,
-    /// Carrier and administrative state as last seen.
-    running: bool,
-    vrrp: VrrpSocket,
-}
-
-/// Where gratuitous ARPs for the VIPs on one device go out.
-struct ArpPort {
-    ifindex: u32,
-    mac: crate::wire::ethernet::Address,
-    sock: ArpSocket,
-}
-
-/// Per-instance counters, printed by SIGUSR2 in keepalived's stats format.
-#[derive(Default)]
-pub struct Counters {
-    pub adverts_rx: u64,
-    pub adverts_tx: u64,
-    pub became_master: u64,
-    pub released_master: u64,
-    pub prio0_rx: u64,
-    pub prio0_tx: u64,
-    pub drops: [u64; DropReason::COUNT],
-}
-
-/// A configured instance with what the daemon resolved for it at start-up.
-struct Inst {
-    cfg: VrrpInstance,
-    machine: Instance,
-    iface: usize,
-    /// Source of our adverts and the address of the tie-break.
-    src: Ipv4Addr,
-    /// Where our adverts go when multicast, and what received adverts must be sent to.
-    group: Ipv4Addr,
-    /// ifindex each VIP (then each excluded VIP) lives on.
-    vip_ifindex: Vec<u32>,
-    counters: Counters,
-}
-
 pub struct Daemon {
-    global: crate::config::GlobalDefs,
-    ifaces: Vec<Iface>,
-    insts: Vec<Inst>,
-    arp: Vec<ArpPort>,
-    garps: GarpPacer,
+    config: Config,
+    router: Router,
     rtnl: Rtnl,
     links: LinkMonitor,
     signals: Signals,
-    /// Scratch buffers sized once.
+    poller: Poller,
+    /// VRRP socket per ifindex of an instance's interface.
+    vrrp: FnvHashMap<u32, VrrpSocket>,
+    /// Gratuitous-ARP socket per ifindex, opened on first use.
+    arp: FnvHashMap<u32, ArpSocket>,
+    children: Children,
+    notifier: Notifier,
+    fifos: Vec<Fifo>,
+    /// Who scripts run as: `script_user`, else root.
+    run_as: Option<RunAs>,
+    /// Per `vrrp_script` with its own `user`.
+    script_run_as: Vec<Option<RunAs>>,
+    /// Commands that could not be started, logged once each.
+    failed_commands: Vec<String>,
     stats_path: std::path::PathBuf,
     stats_buf: String,
+    ready: Vec<Token>,
     rx_buf: Vec<u8>,
     tx_buf: Vec<u8>,
 }
 
 impl Daemon {
-    /// Resolves interfaces and addresses, opens sockets. Nothing is sent yet.
+    /// Looks up interfaces and opens sockets. An interface that does not exist yet is not an
+    /// error: its instances start in FAULT and come up when it appears.
     pub fn new(config: Config) -> io::Result<Self> {
+        let now = clock::now();
+        let router = Router::new(&config, now).map_err(|e| invalid(e.0))?;
         let signals = Signals::open()?;
-        let mut rtnl = Rtnl::open()?;
+        let rtnl = Rtnl::open()?;
         let links = LinkMonitor::open()?;
-        let mut ifaces: Vec<Iface> = Vec::new();
-        let mut insts = Vec::new();
-        let mut arp = Vec::new();
-        for cfg in config.instances {
-            if cfg.vips.iter().any(|v| v.addr.is_ipv6())
-                || cfg.unicast_peers.iter().any(|p| p.is_ipv6())
-            {
-                return Err(invalid(format!(
-                    "({}) IPv6 instances are not supported yet",
-                    cfg.name
-                )));
-            }
-            let iface = match ifaces.iter().position(|i| i.name == cfg.interface) {
-                Some(i) => i,
-                None => {
-                    let link = rtnl.link_by_name(&cfg.interface).map_err(|e| {
-                        invalid(format!("({}) interface {}: {e}", cfg.name, cfg.interface))
-                    })?;
-                    let groups: Vec<Ipv4Addr> = vec![config.global.vrrp_mcast_group4];
-                    ifaces.push(Iface {
-                        vrrp: VrrpSocket::open(&cfg.interface, link.ifindex, &groups)?,
-                        name: cfg.interface.clone(),
-                        ifindex: link.ifindex,
-                        running: link.up && link.running,
-                    });
-                    ifaces.len() - 1
-                }
-            };
-            let ifindex = ifaces[iface].ifindex;
-            let src = match cfg
-                .unicast_src_ip
-                .filter(|_| cfg.is_unicast())
-                .or(cfg.mcast_src_ip)
-            {
-                Some(IpAddr::V4(a)) => a,
-                Some(IpAddr::V6(_)) => return Err(invalid(format!("({}) IPv6 source", cfg.name))),
-                None => primary_addr(&mut rtnl, ifindex).ok_or_else(|| {
-                    invalid(format!(
-                        "({}) {} has no IPv4 address",
-                        cfg.name, cfg.interface
-                    ))
-                })?,
-            };
-            let mut vip_ifindex = Vec::new();
-            for v in cfg.vips.iter().chain(cfg.excluded_vips.iter()) {
-                let dev = v.dev.as_deref().unwrap_or(&cfg.interface);
-                let link = rtnl
-                    .link_by_name(dev)
-                    .map_err(|e| invalid(format!("({}) VIP dev {dev}: {e}", cfg.name)))?;
-                if !arp.iter().any(|p: &ArpPort| p.ifindex == link.ifindex) {
-                    arp.push(ArpPort {
-                        ifindex: link.ifindex,
-                        mac: crate::wire::ethernet::Address(link.mac),
-                        sock: ArpSocket::open(link.ifindex)?,
-                    });
-                }
-                vip_ifindex.push(link.ifindex);
-            }
-            let tuning = Tuning::keepalived(&cfg, config.global.vrrp_strict);
-            let machine = Instance::with_tuning(&cfg, src, tuning);
-            insts.push(Inst {
-                machine,
-                iface,
-                src,
-                group: config.global.vrrp_mcast_group4,
-                vip_ifindex,
-                counters: Counters::default(),
-                cfg,
-            });
+        let mut poller = Poller::default();
+        poller.add(signals.fd(), Token::Signals);
+        poller.add(links.as_raw_fd(), Token::Links);
+        let run_as = match &config.global.script_user {
+            Some((u, g)) => Some(resolve_user(u, g.as_deref())?),
+            None => None,
+        };
+        let script_run_as = config
+            .scripts
+            .iter()
+            .map(|s| match &s.user {
+                Some((u, g)) => resolve_user(u, g.as_deref()).map(Some),
+                None => Ok(run_as),
+            })
+            .collect::<io::Result<_>>()?;
+        let mut fifos = Vec::new();
+        for f in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+            .into_iter()
+            .flatten()
+        {
+            fifos.push(
+                Fifo::create(f.path.clone())
+                    .map_err(|e| invalid(format!("notify FIFO {}: {e}", f.path.display())))?,
+            );
         }
-        let n_insts = insts.len();
-        Ok(Daemon {
-            garps: GarpPacer::new(config.global.vrrp_garp_interval, n_insts),
-            global: config.global,
-            ifaces,
-            insts,
-            arp,
+        let n = config.instances.len();
+        let mut d = Daemon {
+            router,
             rtnl,
             links,
             signals,
+            poller,
+            vrrp: FnvHashMap::default(),
+            arp: FnvHashMap::default(),
+            children: Children::default(),
+            notifier: Notifier::default(),
+            fifos,
+            run_as,
+            script_run_as,
+            failed_commands: Vec::new(),
             stats_path: stats::stats_path(),
-            stats_buf: String::with_capacity(1024 * (n_insts + 1)),
+            stats_buf: String::with_capacity(1024 * (n + 1)),
+            ready: Vec::with_capacity(8),
             rx_buf: vec![0; 65_536],
             tx_buf: vec![0; 2048],
-        })
+            config,
+        };
+        let names: Vec<String> = d.router.link_names().map(str::to_string).collect();
+        for name in names {
+            if let Err(e) = d.refresh_link(&name, now) {
+                warn!("interface {name}: {e}; its instances stay in FAULT until it appears");
+            }
+        }
+        for f in [
+            &d.config.global.notify_fifo,
+            &d.config.global.vrrp_notify_fifo,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(script) = &f.script {
+                let arg = [f.path.display().to_string()];
+                let r = d
+                    .children
+                    .spawn(script, &arg, d.run_as, Job::FifoReader, None, now);
+                if let Err(e) = r {
+                    error!("notify FIFO script {}: {e}", script.line);
+                }
+            }
+        }
+        Ok(d)
+    }
+
+    /// Reads the state of interface `name` (it exists, its ifindex, MAC, primary address) and
+    /// tells the router; opens its VRRP socket when an instance runs on it.
+    fn refresh_link(&mut self, name: &str, now: Instant) -> io::Result<()> {
+        let link = self.rtnl.link_by_name(name)?;
+        let primary = self
+            .rtnl
+            .ipv4_addrs(link.ifindex)
+            .ok()
+            .and_then(|a| crate::netlink::route::primary_ipv4(&a));
+        let on_it = self.config.instances.iter().any(|i| i.interface == name);
+        if on_it && !self.vrrp.contains_key(&link.ifindex) {
+            let groups = [self.config.global.vrrp_mcast_group4];
+            let sock = VrrpSocket::open(name, link.ifindex, &groups)?;
+            self.poller.add(sock.fd(), Token::Vrrp(link.ifindex));
+            self.vrrp.insert(link.ifindex, sock);
+        }
+        self.router.set_link(
+            name,
+            link.ifindex,
+            link.up && link.running,
+            link.mac,
+            primary,
+            now,
+        );
+        Ok(())
     }
 
     /// Runs until SIGTERM/SIGINT.
     pub fn run(&mut self) -> io::Result<()> {
         let now = clock::now();
-        for i in 0..self.insts.len() {
-            self.remove_stale_vips(i);
-            let running = self.ifaces[self.insts[i].iface].running;
-            let inst = &mut self.insts[i];
-            // An interface without carrier at start means FAULT straight away, as keepalived.
-            if !running && !inst.cfg.dont_track_primary {
-                inst.machine.set_fault(true, now);
+        // A VIP left by a crashed run must not stay on a router that starts as backup; the
+        // address owner's VIPs are its own addresses and are never removed.
+        let ids: Vec<InstId> = self.router.instances().collect();
+        for &id in &ids {
+            if !self.router.config(id).is_address_owner() {
+                self.set_vips(id, false);
             }
-            inst.machine.start(now);
-            self.drain_actions(i, now);
         }
+        self.router.start(now);
+        self.flush(now);
         loop {
+            let now = clock::now();
             let deadline = self
-                .insts
-                .iter()
-                .filter_map(|i| i.machine.poll_timeout())
-                .chain(self.garps.poll_timeout())
+                .router
+                .poll_timeout()
+                .into_iter()
+                .chain(self.children.poll_timeout())
                 .min();
-            let ready = self.wait(deadline)?;
-            if ready.signals {
-                while let Some(sig) = self.signals.pending() {
-                    if self.on_signal(sig) {
-                        return Ok(());
+            self.poller.wait(now, deadline)?;
+            self.ready.clear();
+            self.ready.extend(self.poller.ready());
+            for k in 0..self.ready.len() {
+                match self.ready[k] {
+                    Token::Signals => {
+                        if self.on_signals() {
+                            return Ok(());
+                        }
                     }
-                }
-            }
-            if ready.links {
-                self.on_links();
-            }
-            for (k, r) in ready.ifaces.iter().enumerate() {
-                if *r {
-                    self.on_vrrp_readable(k);
+                    Token::Links => self.on_links(),
+                    Token::Vrrp(ifindex) => self.on_vrrp_readable(ifindex),
                 }
             }
             self.fire_timers();
@@ -215,287 +204,256 @@ impl Daemon {
     /// the process was scheduled late (a busy router), the master's advert that arrived before
     /// the deadline must count, not a Master_Down timeout that only this process's lateness made.
     fn fire_timers(&mut self) {
-        self.send_due_garps(clock::now());
         let now = clock::now();
-        let due = |i: &Inst| i.machine.poll_timeout().is_some_and(|t| t <= now);
-        if !self.insts.iter().any(due) {
-            return;
-        }
-        for k in 0..self.ifaces.len() {
-            self.on_vrrp_readable(k);
-        }
-        let now = clock::now();
-        for i in 0..self.insts.len() {
-            if self.insts[i]
-                .machine
-                .poll_timeout()
-                .is_some_and(|t| t <= now)
-            {
-                self.insts[i].machine.handle_timeout(now);
-                self.drain_actions(i, now);
+        if self.router.instance_timer_due(now) {
+            self.ready.clear();
+            self.ready.extend(self.vrrp.keys().map(|&i| Token::Vrrp(i)));
+            for k in 0..self.ready.len() {
+                if let Token::Vrrp(ifindex) = self.ready[k] {
+                    self.on_vrrp_readable(ifindex);
+                }
             }
         }
+        let now = clock::now();
+        self.router.handle_timeout(now);
+        self.children.handle_timeout(now);
+        self.flush(now);
     }
 
-    /// Sleeps in one `ppoll` until a descriptor is readable or `deadline` passes.
-    fn wait(&self, deadline: Option<Instant>) -> io::Result<Ready> {
-        use nix::poll::{PollFd, PollFlags};
-        use std::os::fd::BorrowedFd;
-        let timeout = deadline.map(|d| {
-            let us = d.saturating_since(clock::now()).as_micros() as i64;
-            nix::sys::time::TimeSpec::new(us / 1_000_000, (us % 1_000_000) * 1000)
+    /// Handles pending signals; true when the daemon must stop.
+    fn on_signals(&mut self) -> bool {
+        while let Some(req) = self.signals.pending() {
+            match req {
+                Request::Stop => {
+                    info!("Stopping");
+                    self.stop();
+                    return true;
+                }
+                Request::Stats => self.write_stats(false),
+                Request::StatsClear => self.write_stats(true),
+                Request::Child => self.reap(),
+                Request::Reload => {
+                    warn!("Reload (SIGHUP) is not supported yet; configuration unchanged")
+                }
+                Request::Data => warn!("Data dump (SIGUSR1) is not supported yet"),
+                Request::Json => warn!("JSON dump is not supported yet"),
+                Request::Other(n) => info!("Signal {n} ignored"),
+            }
+        }
+        false
+    }
+
+    fn reap(&mut self) {
+        let now = clock::now();
+        let router = &mut self.router;
+        let notifier = &mut self.notifier;
+        self.children.reap(|job, exit| match job {
+            Job::Track(id) => router.handle_script_exit(id, exit, now),
+            Job::Notify(owner) => {
+                if exit != Exit::Status(0) {
+                    debug!("notify script of owner {owner} ended: {exit:?}");
+                }
+                notifier.finished(owner);
+            }
+            Job::FifoReader => warn!("notify FIFO script ended: {exit:?}"),
         });
-        let mut raw: arrayvec::ArrayVec<i32, 64> = arrayvec::ArrayVec::new();
-        // try_push: the capacity holds (take(62)), and push's panic path links a Debug impl.
-        let _ = raw.try_push(self.signals.fd());
-        let _ = raw.try_push(std::os::fd::AsRawFd::as_raw_fd(&self.links.fd()));
-        for i in self.ifaces.iter().take(62) {
-            let _ = raw.try_push(i.vrrp.fd());
-        }
-        let mut fds: arrayvec::ArrayVec<PollFd, 64> = raw
-            .iter()
-            // SAFETY: each fd is owned by a field of self, alive for the whole call.
-            .map(|fd| PollFd::new(unsafe { BorrowedFd::borrow_raw(*fd) }, PollFlags::POLLIN))
-            .collect();
-        match nix::poll::ppoll(&mut fds, timeout, None) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let readable = |f: &PollFd| {
-            f.revents()
-                .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLERR))
-        };
-        let mut ready = Ready {
-            signals: readable(&fds[0]),
-            links: readable(&fds[1]),
-            ifaces: arrayvec::ArrayVec::new(),
-        };
-        for f in &fds[2..] {
-            let _ = ready.ifaces.try_push(readable(f));
-        }
-        Ok(ready)
+        self.flush(now);
     }
 
-    /// Handles one signal; true when the daemon must stop.
-    fn on_signal(&mut self, sig: Signal) -> bool {
-        match sig {
-            Signal::SIGTERM | Signal::SIGINT => {
-                info!("Stopping");
-                self.stop();
-                true
-            }
-            Signal::SIGUSR2 => {
-                self.write_stats();
-                false
-            }
-            Signal::SIGHUP => {
-                warn!("Reload (SIGHUP) is not supported yet; configuration unchanged");
-                false
-            }
-            Signal::SIGUSR1 => {
-                warn!("Data dump (SIGUSR1) is not supported yet");
-                false
-            }
-            _ => false,
-        }
-    }
-
-    /// SIGTERM: masters send priority 0 and every instance gives its addresses back.
+    /// SIGTERM: masters send priority 0, every instance gives its addresses back, and the
+    /// notify_stop scripts are started.
     fn stop(&mut self) {
         let now = clock::now();
-        for i in 0..self.insts.len() {
-            self.insts[i].machine.stop(now);
-            self.drain_actions(i, now);
-        }
+        self.router.stop(now);
+        self.flush(now);
+        self.children.terminate_all();
     }
 
     fn on_links(&mut self) {
-        let mut events: arrayvec::ArrayVec<(u32, bool), 64> = arrayvec::ArrayVec::new();
+        let mut events: arrayvec::ArrayVec<crate::netlink::route::LinkEvent, 64> =
+            arrayvec::ArrayVec::new();
+        let mut lost = false;
         let mut buf = [0u8; 8192];
         let r = self.links.drain(&mut buf, |ev| {
-            let _ = events.try_push((ev.ifindex, ev.up && ev.running));
+            if events.try_push(ev).is_err() {
+                lost = true;
+            }
         });
+        let now = clock::now();
         match r {
-            // The kernel dropped notifications: ask for the state of every link we use.
-            Ok(d) if d.overrun => {
-                for k in 0..self.ifaces.len() {
-                    let name = self.ifaces[k].name.clone();
-                    if let Ok(l) = self.rtnl.link_by_name(&name) {
-                        let _ = events.try_push((l.ifindex, l.up && l.running));
-                    }
+            Ok(d) if d.overrun || lost => {
+                // Notifications were dropped: read every link we use again.
+                let names: Vec<String> = self.router.link_names().map(str::to_string).collect();
+                for name in names {
+                    let _ = self.refresh_link(&name, now);
                 }
             }
             Ok(_) => {}
             Err(e) => warn!("link monitor: {e}"),
         }
-        let now = clock::now();
-        for (ifindex, running) in events {
-            let Some(k) = self.ifaces.iter().position(|i| i.ifindex == ifindex) else {
-                continue;
-            };
-            if self.ifaces[k].running == running {
-                continue;
+        for ev in events {
+            if ev.removed {
+                if self.vrrp.remove(&ev.ifindex).is_some() {
+                    self.poller.remove(Token::Vrrp(ev.ifindex));
+                }
+                self.arp.remove(&ev.ifindex);
             }
-            self.ifaces[k].running = running;
-            info!(
-                "Netlink reports {} {}",
-                self.ifaces[k].name,
-                if running { "up" } else { "down" }
-            );
-            for i in 0..self.insts.len() {
-                if self.insts[i].iface == k && !self.insts[i].cfg.dont_track_primary {
-                    self.insts[i].machine.set_fault(!running, now);
-                    self.drain_actions(i, now);
+            let known = self
+                .router
+                .handle_link(ev.ifindex, ev.up && ev.running, ev.removed, now);
+            let name = ev.name.as_str();
+            // A new interface of ours (created, or re-created with a new ifindex).
+            if !known && !ev.removed && self.router.uses_link(name) {
+                if let Err(e) = self.refresh_link(name, now) {
+                    warn!("interface {name}: {e}");
                 }
             }
         }
+        self.flush(now);
     }
 
-    fn on_vrrp_readable(&mut self, k: usize) {
+    fn on_vrrp_readable(&mut self, ifindex: u32) {
         for _ in 0..RX_BUDGET {
-            let dgram_len = match self.ifaces[k].vrrp.recv(&mut self.rx_buf) {
+            let Some(sock) = self.vrrp.get(&ifindex) else {
+                return;
+            };
+            let len = match sock.recv(&mut self.rx_buf) {
                 Ok(Some(d)) => d.len(),
-                Ok(None) => return,
+                Ok(None) => break,
                 Err(e) => {
-                    warn!("{}: receive: {e}", self.ifaces[k].name);
-                    return;
+                    warn!("ifindex {ifindex}: receive: {e}");
+                    break;
                 }
             };
             let now = clock::now();
-            let dgram = &self.rx_buf[..dgram_len];
-            let Some(vrid) = packet::peek_vrid(dgram) else {
-                continue;
-            };
-            let Some(i) = self
-                .insts
-                .iter()
-                .position(|i| i.iface == k && i.cfg.vrid == vrid)
-            else {
-                continue;
-            };
-            let inst = &mut self.insts[i];
-            let dst = if inst.cfg.is_unicast() {
-                inst.src
-            } else {
-                inst.group
-            };
-            // vrrp_skip_check_adv_addr: a backup trusts the address list of the master it
-            // already follows.
-            let master = match inst.machine.master_addr() {
-                Some(IpAddr::V4(a)) if inst.machine.state() == State::Backup => Some(a),
-                _ => None,
-            };
-            let ctx = packet::CheckContext {
-                master,
-                check_unicast_src: true,
-            };
-            match packet::check_in(&inst.cfg, &self.global, dgram, dst, ctx) {
-                Ok(adv) => {
-                    inst.counters.adverts_rx += 1;
-                    if adv.priority == 0 {
-                        inst.counters.prio0_rx += 1;
-                    }
-                    inst.machine.handle_advert(&adv, now);
-                    self.drain_actions(i, now);
-                }
-                Err(reason) => {
-                    let n = &mut inst.counters.drops[reason.index()];
-                    *n += 1;
-                    // Log the first of each kind, then every 1000th, so a flood cannot fill the log.
-                    if *n == 1 || (*n).is_multiple_of(1000) {
-                        warn!(
-                            "({}) dropped advert: {} (x{})",
-                            inst.cfg.name,
-                            reason.name(),
-                            *n
-                        );
-                    }
-                }
-            }
+            self.router
+                .handle_datagram(ifindex, &self.rx_buf[..len], now);
+            self.flush(now);
         }
     }
 
-    /// Performs every action instance `i` queued, in order.
-    fn drain_actions(&mut self, i: usize, now: Instant) {
-        while let Some(action) = self.insts[i].machine.poll_action() {
-            match action {
-                Action::SendAdvert { priority } => self.send_advert(i, priority),
-                Action::AddVips => self.set_vips(i, true),
-                Action::RemoveVips => {
-                    self.garps.cancel(i);
-                    self.set_vips(i, false);
-                }
-                Action::SendGarps { repeat } => {
-                    let inst = &self.insts[i];
-                    let addrs = inst.cfg.vips.len() + inst.cfg.excluded_vips.len();
-                    self.garps.push(i, addrs, repeat);
-                    self.send_due_garps(now);
-                }
-                Action::StateChanged { from, to } => {
-                    let c = &mut self.insts[i].counters;
-                    if to == State::Master {
-                        c.became_master += 1;
+    /// Performs everything the router queued, in order, then starts the notify scripts
+    /// whose turn it is.
+    fn flush(&mut self, now: Instant) {
+        while let Some(out) = self.router.poll_output(now, &mut self.tx_buf) {
+            match out {
+                Output::Transmit {
+                    ifindex,
+                    src,
+                    dst,
+                    len,
+                } => {
+                    if let Some(sock) = self.vrrp.get(&ifindex) {
+                        if let Err(e) = sock.send(&self.tx_buf[..len], src, dst) {
+                            debug!("advert to {dst}: {e}");
+                        }
                     }
-                    if from == State::Master {
-                        c.released_master += 1;
-                    }
+                }
+                Output::Vips { inst, add } => self.set_vips(inst, add),
+                Output::Garp { ifindex, mac, addr } => self.send_garp(ifindex, mac, addr),
+                Output::Transition {
+                    inst,
+                    from,
+                    to,
+                    priority,
+                } => self.transition(inst, from, to, priority),
+                Output::LowerPriorityMaster {
+                    inst,
+                    from,
+                    priority,
+                } => {
+                    let cfg = self.router.config(inst);
                     info!(
-                        "({}) Entering {} STATE",
-                        self.insts[i].cfg.name,
-                        to.as_str()
+                        "({}) Received advert from {} with lower priority {priority}, ours {}: \
+                         another master (partition healed); keeping the addresses and \
+                         sending gratuitous ARPs",
+                        cfg.name,
+                        crate::config::ShowIp(from),
+                        self.router.priority(inst)
                     );
+                    let (name, prio) = (cfg.name.clone(), self.router.priority(inst));
+                    if let Some(c) = &cfg.notify.master_rx_lower_pri {
+                        let c = c.clone();
+                        self.notifier.push(inst.index(), &c, Vec::new());
+                    }
+                    let line = notify::fifo_line(false, &name, "MASTER_RX_LOWER_PRI", prio);
+                    for f in &mut self.fifos {
+                        f.write_line(&line);
+                    }
                 }
+                Output::RunScript(id) => {
+                    let s = &self.config.scripts[id.index()];
+                    let r = self.children.spawn(
+                        &s.script,
+                        &[],
+                        self.script_run_as[id.index()],
+                        Job::Track(id),
+                        Some(s.timeout),
+                        now,
+                    );
+                    if let Err(e) = r {
+                        let line = s.script.line.clone();
+                        self.command_failed(&line, &e);
+                        self.router.handle_script_exit(id, Exit::NotStarted, now);
+                    }
+                }
+            }
+        }
+        while !self.children.is_full() {
+            let Some(job) = self.notifier.poll_start() else {
+                break;
+            };
+            let r = self.children.spawn(
+                &job.command,
+                &job.extra,
+                self.run_as,
+                Job::Notify(job.owner),
+                None,
+                now,
+            );
+            if let Err(e) = r {
+                self.command_failed(&job.command.line, &e);
+                self.notifier.finished(job.owner);
             }
         }
     }
 
-    fn send_advert(&mut self, i: usize, priority: u8) {
-        let inst = &mut self.insts[i];
-        let sock = &self.ifaces[inst.iface].vrrp;
-        let mut sent = false;
-        if inst.cfg.is_unicast() {
-            for peer in &inst.cfg.unicast_peers {
-                let IpAddr::V4(peer) = *peer else { continue };
-                let n = packet::build_advert(&inst.cfg, priority, inst.src, peer, &mut self.tx_buf);
-                match sock.send(&self.tx_buf[..n], inst.src, peer) {
-                    Ok(()) => sent = true,
-                    Err(e) => debug!("({}) advert to {peer}: {e}", inst.cfg.name),
-                }
-            }
+    /// A command that could not start: logged once, never in the way of a transition.
+    fn command_failed(&mut self, line: &str, e: &io::Error) {
+        if !self.failed_commands.iter().any(|l| l == line) {
+            error!("Cannot run script `{line}`: {e}");
+            self.failed_commands.push(line.to_string());
+        }
+    }
+
+    fn transition(&mut self, inst: InstId, from: State, to: State, priority: u8) {
+        let cfg = self.router.config(inst);
+        if to == State::Initialize {
+            info!("({}) Stopped", cfg.name);
         } else {
-            let n =
-                packet::build_advert(&inst.cfg, priority, inst.src, inst.group, &mut self.tx_buf);
-            match sock.send(&self.tx_buf[..n], inst.src, inst.group) {
-                Ok(()) => sent = true,
-                Err(e) => debug!("({}) advert: {e}", inst.cfg.name),
-            }
+            info!("({}) Entering {} STATE", cfg.name, to.as_str());
         }
-        if sent {
-            inst.counters.adverts_tx += 1;
-            if priority == 0 {
-                inst.counters.prio0_tx += 1;
-            }
+        debug!("({}) {} -> {}", cfg.name, from.as_str(), to.as_str());
+        self.notifier
+            .transition(inst.index(), false, &cfg.name, &cfg.notify, to, priority);
+        let line = notify::fifo_line(false, &cfg.name, notify::state_word(to), priority);
+        for f in &mut self.fifos {
+            f.write_line(&line);
         }
     }
 
-    fn set_vips(&mut self, i: usize, add: bool) {
-        let inst = &self.insts[i];
-        for (v, ifindex) in inst
-            .cfg
-            .vips
-            .iter()
-            .chain(inst.cfg.excluded_vips.iter())
-            .zip(&inst.vip_ifindex)
-        {
+    fn set_vips(&mut self, inst: InstId, add: bool) {
+        let name = &self.router.config(inst).name;
+        for (ifindex, v) in self.router.vips(inst) {
+            let Some(ifindex) = ifindex else { continue };
             let r = if add {
-                self.rtnl.add_addr(*ifindex, v)
+                self.rtnl.add_addr(ifindex, v)
             } else {
-                self.rtnl.del_addr(*ifindex, v)
+                self.rtnl.del_addr(ifindex, v)
             };
             if let Err(e) = r {
                 error!(
-                    "({}) {} {}/{}: {e}",
-                    inst.cfg.name,
+                    "({name}) {} {}/{}: {e}",
                     if add { "adding" } else { "removing" },
                     crate::config::ShowIp(v.addr),
                     v.prefix_len
@@ -504,60 +462,62 @@ impl Daemon {
         }
     }
 
-    /// A VIP left by a crashed run must not stay on a router that starts as backup. The
-    /// address owner's VIPs are its own addresses and are never removed.
-    fn remove_stale_vips(&mut self, i: usize) {
-        if !self.insts[i].cfg.is_address_owner() {
-            self.set_vips(i, false);
-        }
-    }
-
-    /// Sends the gratuitous ARPs that are due: all queued ones at once without
-    /// `vrrp_garp_interval`, else one per interval.
-    fn send_due_garps(&mut self, now: Instant) {
+    fn send_garp(&mut self, ifindex: u32, mac: [u8; 6], addr: Ipv4Addr) {
+        let sock = match self.arp.entry(ifindex) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => match ArpSocket::open(ifindex) {
+                Ok(s) => e.insert(s),
+                Err(err) => {
+                    warn!("gratuitous ARP socket on ifindex {ifindex}: {err}");
+                    return;
+                }
+            },
+        };
         let mut frame = [0u8; 64];
-        while let Some((i, k)) = self.garps.pop(now) {
-            let inst = &self.insts[i];
-            let Some(v) = inst.cfg.vips.iter().chain(&inst.cfg.excluded_vips).nth(k) else {
-                continue;
-            };
-            let IpAddr::V4(addr) = v.addr else { continue };
-            let ifindex = inst.vip_ifindex[k];
-            let Some(port) = self.arp.iter().find(|p| p.ifindex == ifindex) else {
-                continue;
-            };
-            let n = crate::wire::arp::emit_gratuitous_frame(port.mac, addr, &mut frame);
-            if let Err(e) = port.sock.send(&frame[..n]) {
-                debug!("({}) gratuitous ARP for {addr}: {e}", inst.cfg.name);
-            }
+        let mac = crate::wire::ethernet::Address(mac);
+        let n = crate::wire::arp::emit_gratuitous_frame(mac, addr, &mut frame);
+        if let Err(e) = sock.send(&frame[..n]) {
+            debug!("gratuitous ARP for {addr}: {e}");
         }
     }
 
     /// Formats into a buffer reserved at start-up and writes it: no allocation (a stats
     /// snapshot is part of the window tests/alloc_steady.rs proves allocation-free).
-    fn write_stats(&mut self) {
+    fn write_stats(&mut self, clear: bool) {
         self.stats_buf.clear();
-        for inst in &self.insts {
-            stats::format_instance(&mut self.stats_buf, &inst.cfg.name, &inst.counters);
+        for id in self.router.instances() {
+            let name = &self.router.config(id).name;
+            stats::format_instance(&mut self.stats_buf, name, self.router.counters(id));
         }
         if let Err(e) = std::fs::write(&self.stats_path, self.stats_buf.as_bytes()) {
             error!("writing {}: {e}", self.stats_path.display());
         }
+        if clear {
+            self.router.clear_counters();
+        }
     }
 }
 
-struct Ready {
-    signals: bool,
-    links: bool,
-    ifaces: arrayvec::ArrayVec<bool, 64>,
-}
-
-fn primary_addr(rtnl: &mut Rtnl, ifindex: u32) -> Option<Ipv4Addr> {
-    rtnl.ipv4_addrs(ifindex)
-        .ok()?
-        .into_iter()
-        .find(|a| !a.secondary)
-        .map(|a| a.addr)
+fn resolve_user(user: &str, group: Option<&str>) -> io::Result<RunAs> {
+    use nix::unistd::{Group, User};
+    let u = User::from_name(user)
+        .ok()
+        .flatten()
+        .ok_or_else(|| invalid(format!("script user {user} does not exist")))?;
+    let gid = match group {
+        Some(g) => {
+            Group::from_name(g)
+                .ok()
+                .flatten()
+                .ok_or_else(|| invalid(format!("script group {g} does not exist")))?
+                .gid
+        }
+        None => u.gid,
+    };
+    Ok(RunAs {
+        uid: u.uid.as_raw(),
+        gid: gid.as_raw(),
+    })
 }
 
 fn invalid(msg: String) -> io::Error {

@@ -3,12 +3,15 @@
 #![allow(unsafe_code)]
 
 mod arp_sock;
+mod children;
 pub mod clock;
 mod daemon;
 mod detach;
+mod fifo;
 pub mod fs;
 pub mod log;
 mod pidfile;
+mod poller;
 pub mod rtnl;
 pub mod signals;
 mod stats;

@@ -1,8 +1,8 @@
 //! SIGUSR2: per-instance statistics in keepalived's `/tmp/keepalived.stats` format, followed by
 //! an "Other Errors" section for the drops keepalived does not count in that file.
 
-use super::daemon::Counters;
 use crate::vrrp::packet::DropReason;
+use crate::vrrp::router::Counters;
 use core::fmt::Write as _;
 use std::path::PathBuf;
 

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 pub mod garp;
 pub mod machine;
 pub mod packet;
+pub mod router;
 
 /// An advertisement that passed every receive check, as the state machine sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,713 @@
+//! The layer above the VRRP instances, in the spirit of quinn-proto's `Endpoint`: it owns every
+//! instance, the links they use and their tracked scripts, takes raw datagrams with the
+//! interface they came in on, link events, script exits and `now`, and returns the I/O the
+//! daemon must perform ([`Output`]). It owns no socket and reads no clock, so every rule here is
+//! tested on a virtual clock with real bytes (`tests` below: two routers on one simulated
+//! segment).
+//!
+//! Identities are stable handles: a [`LinkId`] per interface name the configuration uses (an
+//! interface may not exist yet, or be deleted and re-created with a new ifindex), an [`InstId`]
+//! per instance and a [`ScriptId`] per `vrrp_script`.
+
+use core::time::Duration;
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr};
+
+use fnv::FnvHashMap;
+
+use super::garp::GarpPacer;
+use super::machine::{Action, Instance, Tuning};
+use super::packet::{self, DropReason};
+use super::State;
+use crate::config::{Config, GlobalDefs, VirtualAddr, VrrpInstance, Weight};
+use crate::time::Instant;
+use crate::track::script::{Exit, Scripts};
+use crate::track::{self, Status};
+
+pub use crate::track::script::ScriptId;
+
+/// Handle of an interface named in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkId(u16);
+
+/// Handle of a `vrrp_instance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InstId(u16);
+
+impl InstId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// What the daemon must do, in the order [`Router::poll_output`] gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Send the advert now in the caller's buffer (`len` bytes, VRRP header on) from `src` to
+    /// `dst` on the interface `ifindex`.
+    Transmit {
+        ifindex: u32,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        len: usize,
+    },
+    /// Add (or remove) the instance's addresses: [`Router::vips`] lists them with their ifindex.
+    Vips { inst: InstId, add: bool },
+    /// One gratuitous ARP for `addr` from the interface `ifindex` whose MAC is `mac`.
+    Garp {
+        ifindex: u32,
+        mac: [u8; 6],
+        addr: Ipv4Addr,
+    },
+    /// The instance changed state: log it and tell the host (notify scripts, FIFO).
+    Transition {
+        inst: InstId,
+        from: State,
+        to: State,
+        priority: u8,
+    },
+    /// A master heard an advert of lower priority (a partition healed): it kept the addresses
+    /// and re-announced them. Given once per peer for as long as we stay master.
+    LowerPriorityMaster {
+        inst: InstId,
+        from: IpAddr,
+        priority: u8,
+    },
+    /// Start the script of a `vrrp_script`; report its end with [`Router::handle_script_exit`].
+    RunScript(ScriptId),
+}
+
+/// Per-instance counters, printed by SIGUSR2 in keepalived's stats format.
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    pub adverts_rx: u64,
+    pub adverts_tx: u64,
+    pub became_master: u64,
+    pub released_master: u64,
+    pub prio0_rx: u64,
+    pub prio0_tx: u64,
+    /// Adverts of a lower-priority master heard while master (split brain healed).
+    pub lower_prio_master_rx: u64,
+    pub drops: [u64; DropReason::COUNT],
+}
+
+/// An interface as the router knows it.
+#[derive(Debug, Clone)]
+struct Link {
+    name: String,
+    /// `None` while the interface does not exist.
+    ifindex: Option<u32>,
+    /// IFF_UP and IFF_RUNNING.
+    running: bool,
+    mac: [u8; 6],
+    /// The first non-secondary IPv4 address: the default advert source.
+    primary: Option<Ipv4Addr>,
+}
+
+/// Why an instance is in FAULT, counted by source (keepalived's `num_script_if_fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Faults {
+    /// Its own interface is missing or down, or has no address to send from.
+    pub interface: bool,
+    /// `track_interface` entries of weight 0 that are down.
+    pub tracked_interfaces: u16,
+    /// `track_script` entries of weight 0 that failed (or have not succeeded yet).
+    pub scripts: u16,
+}
+
+impl Faults {
+    pub fn any(self) -> bool {
+        self.interface || self.tracked_interfaces > 0 || self.scripts > 0
+    }
+}
+
+struct Slot {
+    cfg: VrrpInstance,
+    machine: Instance,
+    link: LinkId,
+    /// The link of each VIP, then of each excluded VIP.
+    vip_links: Vec<LinkId>,
+    tracked_links: Vec<(LinkId, Weight)>,
+    tracked_scripts: Vec<(ScriptId, Weight)>,
+    /// Where multicast adverts go.
+    group: Ipv4Addr,
+    faults: Faults,
+    /// Peers already reported by [`Output::LowerPriorityMaster`] (reset when we leave master).
+    lower_masters: Vec<IpAddr>,
+    counters: Counters,
+}
+
+impl Slot {
+    /// The source of our adverts: `unicast_src_ip`/`mcast_src_ip`, else the primary address.
+    fn src(&self, links: &[Link]) -> Option<Ipv4Addr> {
+        match self.cfg.unicast_src_ip.or(self.cfg.mcast_src_ip) {
+            Some(IpAddr::V4(a)) => Some(a),
+            Some(IpAddr::V6(_)) => None,
+            None => links[usize::from(self.link.0)].primary,
+        }
+    }
+}
+
+/// Internal queue entries; adverts become bytes only when the daemon asks for them.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// Advert with `priority` to unicast peer number `peer` (0 for multicast).
+    Advert {
+        inst: InstId,
+        priority: u8,
+        peer: usize,
+    },
+    Out(Output),
+}
+
+pub struct Router {
+    global: GlobalDefs,
+    links: Vec<Link>,
+    link_by_name: FnvHashMap<String, LinkId>,
+    link_by_ifindex: FnvHashMap<u32, LinkId>,
+    slots: Vec<Slot>,
+    /// Adverts are dispatched by (interface, VRID).
+    by_vrid: FnvHashMap<(LinkId, u8), InstId>,
+    scripts: Scripts,
+    garps: GarpPacer,
+    queue: VecDeque<Pending>,
+}
+
+/// Why a configuration cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError(pub String);
+
+impl core::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Router {
+    /// Instances in Initialize; every interface unknown until [`Router::set_link`] reports it.
+    pub fn new(config: &Config, now: Instant) -> Result<Router, SetupError> {
+        let mut r = Router {
+            global: config.global.clone(),
+            links: Vec::new(),
+            link_by_name: FnvHashMap::default(),
+            link_by_ifindex: FnvHashMap::default(),
+            slots: Vec::with_capacity(config.instances.len()),
+            by_vrid: FnvHashMap::default(),
+            scripts: Scripts::new(&config.scripts, now),
+            garps: GarpPacer::new(config.global.vrrp_garp_interval, config.instances.len()),
+            queue: VecDeque::new(),
+        };
+        let script_ids: FnvHashMap<&str, (ScriptId, Weight)> = config
+            .scripts
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.name.as_str(), (ScriptId(k as u16), s.weight)))
+            .collect();
+        for cfg in &config.instances {
+            if cfg.vips.iter().any(|v| v.addr.is_ipv6())
+                || cfg.unicast_peers.iter().any(|p| p.is_ipv6())
+            {
+                return Err(SetupError(format!(
+                    "({}) IPv6 instances are not supported yet",
+                    cfg.name
+                )));
+            }
+            let id = InstId(r.slots.len() as u16);
+            let link = r.link(&cfg.interface);
+            if r.by_vrid.insert((link, cfg.vrid), id).is_some() {
+                return Err(SetupError(format!(
+                    "({}) VRID {} is used twice on {}",
+                    cfg.name, cfg.vrid, cfg.interface
+                )));
+            }
+            let devs = cfg.vips.iter().chain(&cfg.excluded_vips);
+            let vip_links = devs
+                .map(|v| r.link(v.dev.as_deref().unwrap_or(&cfg.interface)))
+                .collect();
+            let tracked_links = cfg
+                .track_interfaces
+                .iter()
+                .map(|t| (r.link(&t.name), t.weight.unwrap_or_default()))
+                .collect();
+            let tracked_scripts = cfg
+                .track_scripts
+                .iter()
+                .filter_map(|t| {
+                    let (id, w) = *script_ids.get(t.name.as_str())?;
+                    Some((id, t.weight.unwrap_or(w)))
+                })
+                .collect();
+            let tuning = Tuning::keepalived(cfg, config.global.vrrp_strict);
+            r.slots.push(Slot {
+                machine: Instance::with_tuning(cfg, Ipv4Addr::UNSPECIFIED, tuning),
+                cfg: cfg.clone(),
+                link,
+                vip_links,
+                tracked_links,
+                tracked_scripts,
+                group: config.global.vrrp_mcast_group4,
+                faults: Faults::default(),
+                lower_masters: Vec::new(),
+                counters: Counters::default(),
+            });
+        }
+        // Room for every action one input can cause on every instance: the steady state
+        // never grows it.
+        r.queue
+            .reserve(r.slots.len() * super::machine::ACTION_CAPACITY + 16);
+        Ok(r)
+    }
+
+    fn link(&mut self, name: &str) -> LinkId {
+        if let Some(&id) = self.link_by_name.get(name) {
+            return id;
+        }
+        let id = LinkId(self.links.len() as u16);
+        self.links.push(Link {
+            name: name.to_string(),
+            ifindex: None,
+            running: false,
+            mac: [0; 6],
+            primary: None,
+        });
+        self.link_by_name.insert(name.to_string(), id);
+        id
+    }
+
+    /// The interface names the configuration uses: the daemon looks each up at start and
+    /// whenever a link event names one.
+    pub fn link_names(&self) -> impl Iterator<Item = &str> {
+        self.links.iter().map(|l| l.name.as_str())
+    }
+
+    /// Whether `name` is an interface the configuration uses.
+    pub fn uses_link(&self, name: &str) -> bool {
+        self.link_by_name.contains_key(name)
+    }
+
+    /// The ifindex the router knows for `name`.
+    pub fn ifindex(&self, name: &str) -> Option<u32> {
+        let id = self.link_by_name.get(name)?;
+        self.links[usize::from(id.0)].ifindex
+    }
+
+    /// Starts every instance: those whose interface is missing or down, or whose tracked
+    /// objects say so, enter FAULT; the others BACKUP (or MASTER for an address owner).
+    pub fn start(&mut self, now: Instant) {
+        for k in 0..self.slots.len() {
+            self.reevaluate(k, now);
+            self.slots[k].machine.start(now);
+            self.drain(k);
+        }
+    }
+
+    /// What the daemon learnt of an interface (at start, or when a link event names one of
+    /// ours): it exists with this ifindex, MAC and primary IPv4 address, and is or is not
+    /// running.
+    pub fn set_link(
+        &mut self,
+        name: &str,
+        ifindex: u32,
+        running: bool,
+        mac: [u8; 6],
+        primary: Option<Ipv4Addr>,
+        now: Instant,
+    ) {
+        let Some(&id) = self.link_by_name.get(name) else {
+            return;
+        };
+        let link = &mut self.links[usize::from(id.0)];
+        if let Some(old) = link.ifindex.filter(|&i| i != ifindex) {
+            self.link_by_ifindex.remove(&old);
+        }
+        let link = &mut self.links[usize::from(id.0)];
+        link.ifindex = Some(ifindex);
+        link.running = running;
+        link.mac = mac;
+        link.primary = primary;
+        self.link_by_ifindex.insert(ifindex, id);
+        self.link_changed(id, now);
+    }
+
+    /// A link event for `ifindex`: running or not, or deleted. Returns false when the router
+    /// does not know that ifindex (the daemon then looks the name up: a new interface may be
+    /// one of ours).
+    pub fn handle_link(
+        &mut self,
+        ifindex: u32,
+        running: bool,
+        removed: bool,
+        now: Instant,
+    ) -> bool {
+        let Some(&id) = self.link_by_ifindex.get(&ifindex) else {
+            return false;
+        };
+        let link = &mut self.links[usize::from(id.0)];
+        if removed {
+            link.ifindex = None;
+            link.running = false;
+            self.link_by_ifindex.remove(&ifindex);
+        } else if link.running == running {
+            return true;
+        } else {
+            link.running = running;
+        }
+        info!(
+            "Netlink reports {} {}",
+            link.name,
+            if removed {
+                "deleted"
+            } else if running {
+                "up"
+            } else {
+                "down"
+            }
+        );
+        self.link_changed(id, now);
+        true
+    }
+
+    fn link_changed(&mut self, id: LinkId, now: Instant) {
+        for k in 0..self.slots.len() {
+            let s = &self.slots[k];
+            if s.link == id || s.tracked_links.iter().any(|(l, _)| *l == id) {
+                self.reevaluate(k, now);
+                self.drain(k);
+            }
+        }
+    }
+
+    /// One datagram from the raw VRRP socket of interface `ifindex`.
+    pub fn handle_datagram(&mut self, ifindex: u32, dgram: &[u8], now: Instant) {
+        let Some(&link) = self.link_by_ifindex.get(&ifindex) else {
+            return;
+        };
+        let Some(vrid) = packet::peek_vrid(dgram) else {
+            return;
+        };
+        let Some(&id) = self.by_vrid.get(&(link, vrid)) else {
+            return;
+        };
+        let k = id.index();
+        let links = &self.links;
+        let s = &mut self.slots[k];
+        let src = s.src(links).unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let dst = if s.cfg.is_unicast() { src } else { s.group };
+        // vrrp_skip_check_adv_addr: a backup trusts the address list of the master it follows.
+        let master = match s.machine.master_addr() {
+            Some(IpAddr::V4(a)) if s.machine.state() == State::Backup => Some(a),
+            _ => None,
+        };
+        let ctx = packet::CheckContext {
+            master,
+            check_unicast_src: true,
+        };
+        match packet::check_in(&s.cfg, &self.global, dgram, dst, ctx) {
+            Ok(adv) => {
+                s.counters.adverts_rx += 1;
+                if adv.priority == 0 {
+                    s.counters.prio0_rx += 1;
+                }
+                s.machine.handle_advert(&adv, now);
+                self.drain(k);
+            }
+            Err(reason) => {
+                let n = &mut s.counters.drops[reason.index()];
+                *n += 1;
+                // The first of each kind, then every 1000th: a flood cannot fill the log.
+                if *n == 1 || (*n).is_multiple_of(1000) {
+                    warn!(
+                        "({}) dropped advert: {} (x{})",
+                        s.cfg.name,
+                        reason.name(),
+                        *n
+                    );
+                }
+            }
+        }
+    }
+
+    /// A `vrrp_script` run ended (or was killed at its timeout).
+    pub fn handle_script_exit(&mut self, id: ScriptId, exit: Exit, now: Instant) {
+        if self.scripts.handle_exit(id, exit).is_none() {
+            return;
+        }
+        for k in 0..self.slots.len() {
+            if self.slots[k].tracked_scripts.iter().any(|(s, _)| *s == id) {
+                self.reevaluate(k, now);
+                self.drain(k);
+            }
+        }
+    }
+
+    /// Fires every timer due at `now`: instance timers and script runs.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for k in 0..self.slots.len() {
+            if self.slots[k]
+                .machine
+                .poll_timeout()
+                .is_some_and(|t| t <= now)
+            {
+                self.slots[k].machine.handle_timeout(now);
+                self.drain(k);
+            }
+        }
+        while let Some(id) = self.scripts.poll_due(now) {
+            self.queue.push_back(Pending::Out(Output::RunScript(id)));
+        }
+    }
+
+    /// Whether an instance timer is due at `now` (the daemon reads queued adverts first).
+    pub fn instance_timer_due(&self, now: Instant) -> bool {
+        self.slots
+            .iter()
+            .any(|s| s.machine.poll_timeout().is_some_and(|t| t <= now))
+    }
+
+    /// Stops every instance (SIGTERM): masters send priority 0 and give their addresses back.
+    pub fn stop(&mut self, now: Instant) {
+        for k in 0..self.slots.len() {
+            self.slots[k].machine.stop(now);
+            self.drain(k);
+        }
+    }
+
+    /// The earliest deadline of anything the router runs.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.machine.poll_timeout())
+            .chain(self.garps.poll_timeout())
+            .chain(self.scripts.poll_timeout())
+            .min()
+    }
+
+    /// The next thing to do. A [`Output::Transmit`] wrote its advert into `buf` (2 KiB holds
+    /// any: 255 addresses and the headers).
+    pub fn poll_output(&mut self, now: Instant, buf: &mut [u8]) -> Option<Output> {
+        while let Some(p) = self.queue.pop_front() {
+            match p {
+                Pending::Out(o) => return Some(o),
+                Pending::Advert {
+                    inst,
+                    priority,
+                    peer,
+                } => {
+                    if let Some(t) = self.build(inst, priority, peer, buf) {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+        while let Some((owner, k)) = self.garps.pop(now) {
+            let s = &self.slots[owner];
+            let vip = s.cfg.vips.iter().chain(&s.cfg.excluded_vips).nth(k);
+            let Some(IpAddr::V4(addr)) = vip.map(|v| v.addr) else {
+                continue;
+            };
+            let link = &self.links[usize::from(s.vip_links[k].0)];
+            if let Some(ifindex) = link.ifindex {
+                return Some(Output::Garp {
+                    ifindex,
+                    mac: link.mac,
+                    addr,
+                });
+            }
+        }
+        None
+    }
+
+    /// One advert into `buf`; queues the advert to the next unicast peer behind it.
+    fn build(&mut self, inst: InstId, priority: u8, peer: usize, buf: &mut [u8]) -> Option<Output> {
+        let s = &mut self.slots[inst.index()];
+        let link = &self.links[usize::from(s.link.0)];
+        let ifindex = link.ifindex?;
+        let src = s.src(&self.links)?;
+        let dst = if s.cfg.is_unicast() {
+            if peer + 1 < s.cfg.unicast_peers.len() {
+                self.queue.push_front(Pending::Advert {
+                    inst,
+                    priority,
+                    peer: peer + 1,
+                });
+            }
+            match s.cfg.unicast_peers[peer] {
+                IpAddr::V4(a) => a,
+                IpAddr::V6(_) => return None,
+            }
+        } else {
+            s.group
+        };
+        let len = packet::build_advert(&s.cfg, priority, src, dst, buf);
+        if len == 0 {
+            return None;
+        }
+        if peer == 0 {
+            s.counters.adverts_tx += 1;
+            if priority == 0 {
+                s.counters.prio0_tx += 1;
+            }
+        }
+        Some(Output::Transmit {
+            ifindex,
+            src,
+            dst,
+            len,
+        })
+    }
+
+    /// The addresses of an instance with the ifindex each lives on (`None`: its interface
+    /// does not exist now).
+    pub fn vips(&self, inst: InstId) -> impl Iterator<Item = (Option<u32>, &VirtualAddr)> {
+        let s = &self.slots[inst.index()];
+        let all = s.cfg.vips.iter().chain(&s.cfg.excluded_vips);
+        all.zip(&s.vip_links)
+            .map(|(v, l)| (self.links[usize::from(l.0)].ifindex, v))
+    }
+
+    pub fn instances(&self) -> impl Iterator<Item = InstId> {
+        (0..self.slots.len() as u16).map(InstId)
+    }
+
+    pub fn config(&self, inst: InstId) -> &VrrpInstance {
+        &self.slots[inst.index()].cfg
+    }
+
+    pub fn state(&self, inst: InstId) -> State {
+        self.slots[inst.index()].machine.state()
+    }
+
+    pub fn priority(&self, inst: InstId) -> u8 {
+        self.slots[inst.index()].machine.priority()
+    }
+
+    pub fn faults(&self, inst: InstId) -> Faults {
+        self.slots[inst.index()].faults
+    }
+
+    pub fn counters(&self, inst: InstId) -> &Counters {
+        &self.slots[inst.index()].counters
+    }
+
+    /// STATS_CLEAR: every instance's counters back to zero.
+    pub fn clear_counters(&mut self) {
+        for s in &mut self.slots {
+            s.counters = Counters::default();
+        }
+    }
+
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
+    }
+
+    /// Fault reasons and effective priority from the links and scripts the instance tracks
+    /// (keepalived vrrp_track.c), applied to its machine.
+    fn reevaluate(&mut self, k: usize, now: Instant) {
+        let links = &self.links;
+        let s = &self.slots[k];
+        let own = &links[usize::from(s.link.0)];
+        let mut faults = Faults {
+            interface: !s.cfg.dont_track_primary && !own.running || s.src(links).is_none(),
+            ..Faults::default()
+        };
+        let mut total = i32::from(s.cfg.priority);
+        for (l, w) in &s.tracked_links {
+            let st = if links[usize::from(l.0)].running {
+                Status::Up
+            } else {
+                Status::Down
+            };
+            faults.tracked_interfaces += u16::from(track::faults(*w, st));
+            total += track::contribution(*w, st);
+        }
+        for (id, w) in &s.tracked_scripts {
+            let st = self.scripts.status(*id);
+            faults.scripts += u16::from(track::faults(*w, st));
+            total += track::contribution(*w, st);
+        }
+        let s = &mut self.slots[k];
+        if let Some(src) = s.src(links) {
+            s.machine.set_local_addr(src);
+        }
+        if faults != s.faults {
+            debug!("({}) fault reasons {faults:?}", s.cfg.name);
+            s.faults = faults;
+        }
+        // The address owner keeps 255; everyone else stays in 1..=254.
+        if s.cfg.priority != 255 {
+            let prio = total.clamp(1, 254) as u8;
+            if prio != s.machine.priority() {
+                info!(
+                    "({}) Changing effective priority from {} to {prio}",
+                    s.cfg.name,
+                    s.machine.priority()
+                );
+                s.machine.set_priority(prio, now);
+            }
+        }
+        s.machine.set_fault(faults.any(), now);
+    }
+
+    /// Moves instance `k`'s queued actions into the output queue.
+    fn drain(&mut self, k: usize) {
+        let inst = InstId(k as u16);
+        while let Some(action) = self.slots[k].machine.poll_action() {
+            let s = &mut self.slots[k];
+            match action {
+                Action::SendAdvert { priority } => self.queue.push_back(Pending::Advert {
+                    inst,
+                    priority,
+                    peer: 0,
+                }),
+                Action::AddVips => self
+                    .queue
+                    .push_back(Pending::Out(Output::Vips { inst, add: true })),
+                Action::RemoveVips => {
+                    self.garps.cancel(k);
+                    self.queue
+                        .push_back(Pending::Out(Output::Vips { inst, add: false }));
+                }
+                Action::SendGarps { repeat } => {
+                    let addrs = s.cfg.vips.len() + s.cfg.excluded_vips.len();
+                    self.garps.push(k, addrs, repeat);
+                }
+                Action::HeardLowerMaster { from, priority } => {
+                    s.counters.lower_prio_master_rx += 1;
+                    if !s.lower_masters.contains(&from) {
+                        s.lower_masters.push(from);
+                        self.queue
+                            .push_back(Pending::Out(Output::LowerPriorityMaster {
+                                inst,
+                                from,
+                                priority,
+                            }));
+                    }
+                }
+                Action::StateChanged { from, to } => {
+                    if to == State::Master {
+                        s.counters.became_master += 1;
+                    }
+                    if from == State::Master {
+                        s.counters.released_master += 1;
+                        s.lower_masters.clear();
+                    }
+                    let priority = s.machine.priority();
+                    self.queue.push_back(Pending::Out(Output::Transition {
+                        inst,
+                        from,
+                        to,
+                        priority,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// How long a tracked script may take, for the daemon's kill timer.
+pub fn script_timeout(config: &Config, id: ScriptId) -> Duration {
+    config.scripts[id.index()].timeout
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,376 @@
+//! Two routers on one simulated segment, on a virtual clock, exchanging the real bytes
+//! `poll_output` builds (with the IPv4 header a raw socket would add) through `handle_datagram`.
+//! The clock jumps to the next deadline: no sleeping, bounded steps.
+
+use super::*;
+use crate::config::parse_str;
+use crate::wire::ipv4;
+use std::path::Path;
+
+const ETH0: u32 = 3;
+const ETH1: u32 = 4;
+const MAC: [u8; 6] = [2, 0, 0x5e, 0, 0, 1];
+
+fn addr(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(192, 0, 2, n)
+}
+
+/// Everything a router asked the host to do, with when.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    Advert { prio: u8 },
+    Vips(bool),
+    Garp,
+    State(State, u8),
+    LowerMaster,
+    Run(ScriptId),
+}
+
+struct Node {
+    r: Router,
+    log: Vec<(Instant, Seen)>,
+    /// Its adverts reach nobody.
+    mute: bool,
+    /// It hears nobody.
+    deaf: bool,
+}
+
+struct Net {
+    nodes: Vec<Node>,
+    now: Instant,
+    /// Datagrams in flight: (arrival, to node, bytes).
+    wire: Vec<(Instant, usize, Vec<u8>)>,
+}
+
+const LATENCY: Duration = Duration::from_micros(300);
+
+fn conf(prio: u8, extra: &str, script: &str) -> Config {
+    let text = format!(
+        "{script}\nvrrp_instance VI_1 {{\n state BACKUP\n interface eth0\n virtual_router_id 51\n \
+         priority {prio}\n advert_int 1\n version 3\n virtual_ipaddress {{ 192.0.2.100 }}\n{extra}\n}}\n"
+    );
+    parse_str(&text, Path::new("/nonexistent/k.conf")).unwrap()
+}
+
+impl Net {
+    fn new(configs: Vec<Config>) -> Net {
+        let now = Instant::from_millis(1000);
+        let nodes = configs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let mut r = Router::new(c, now).unwrap();
+                let a = addr(k as u8 + 1);
+                r.set_link("eth0", ETH0, true, MAC, Some(a), now);
+                r.set_link("eth1", ETH1, true, MAC, None, now);
+                r.start(now);
+                Node {
+                    r,
+                    log: Vec::new(),
+                    mute: false,
+                    deaf: false,
+                }
+            })
+            .collect();
+        let mut n = Net {
+            nodes,
+            now,
+            wire: Vec::new(),
+        };
+        n.flush();
+        n
+    }
+
+    fn flush(&mut self) {
+        let mut buf = [0u8; 2048];
+        for k in 0..self.nodes.len() {
+            while let Some(o) = self.nodes[k].r.poll_output(self.now, &mut buf[20..]) {
+                let seen = match o {
+                    Output::Transmit { src, dst, len, .. } => {
+                        let repr = ipv4::Repr {
+                            src_addr: src,
+                            dst_addr: dst,
+                            protocol: ipv4::Protocol::Vrrp,
+                            payload_len: len,
+                            ttl: 255,
+                            tos: 0,
+                        };
+                        repr.emit(&mut ipv4::Packet::new_unchecked(&mut buf[..20 + len]));
+                        if !self.nodes[k].mute {
+                            for to in 0..self.nodes.len() {
+                                if to != k {
+                                    let b = buf[..20 + len].to_vec();
+                                    self.wire.push((self.now + LATENCY, to, b));
+                                }
+                            }
+                        }
+                        Seen::Advert { prio: buf[20 + 2] }
+                    }
+                    Output::Vips { add, .. } => Seen::Vips(add),
+                    Output::Garp { .. } => Seen::Garp,
+                    Output::Transition { to, priority, .. } => Seen::State(to, priority),
+                    Output::LowerPriorityMaster { .. } => Seen::LowerMaster,
+                    Output::RunScript(id) => Seen::Run(id),
+                };
+                self.nodes[k].log.push((self.now, seen));
+            }
+        }
+    }
+
+    /// Runs the segment until `until`, jumping from deadline to deadline.
+    fn run_until(&mut self, until: Instant) {
+        for _ in 0..100_000 {
+            let next_wire = self.wire.iter().map(|w| w.0).min();
+            let next_timer = self.nodes.iter().filter_map(|n| n.r.poll_timeout()).min();
+            let Some(next) = next_wire.into_iter().chain(next_timer).min() else {
+                self.now = until;
+                return;
+            };
+            if next > until {
+                self.now = until;
+                return;
+            }
+            self.now = self.now.max(next);
+            let now = self.now;
+            let (due, rest): (Vec<_>, Vec<_>) = self.wire.drain(..).partition(|w| w.0 <= now);
+            self.wire = rest;
+            for (_, to, bytes) in due {
+                if !self.nodes[to].deaf {
+                    self.nodes[to].r.handle_datagram(ETH0, &bytes, now);
+                }
+            }
+            for n in &mut self.nodes {
+                n.r.handle_timeout(now);
+            }
+            self.flush();
+        }
+        panic!("no progress");
+    }
+
+    fn secs(&self, s: f64) -> Instant {
+        self.now + Duration::from_secs_f64(s)
+    }
+
+    fn state(&self, k: usize) -> State {
+        self.nodes[k].r.state(InstId(0))
+    }
+
+    fn states(&self, k: usize) -> Vec<(State, u8)> {
+        self.nodes[k]
+            .log
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Seen::State(st, p) => Some((*st, *p)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn script_exit(&mut self, k: usize, exit: Exit) {
+        let now = self.now;
+        self.nodes[k].r.handle_script_exit(ScriptId(0), exit, now);
+        self.flush();
+    }
+}
+
+#[test]
+fn election_with_real_bytes_and_failover_on_link_loss() {
+    let mut net = Net::new(vec![conf(100, "", ""), conf(90, "", "")]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Master, State::Backup));
+    // Adverts crossed as bytes and passed every receive check.
+    assert!(net.nodes[1].r.counters(InstId(0)).adverts_rx >= 1);
+    assert_eq!(
+        net.nodes[1].r.counters(InstId(0)).drops,
+        [0; DropReason::COUNT]
+    );
+
+    // The master's interface loses carrier: FAULT at once, priority 0 sent, VIPs removed; the
+    // backup takes over after Skew_Time.
+    let now = net.now;
+    net.nodes[0].r.handle_link(ETH0, false, false, now);
+    net.flush();
+    let tail: Vec<_> = net.nodes[0]
+        .log
+        .iter()
+        .rev()
+        .take(3)
+        .map(|e| e.1.clone())
+        .collect();
+    assert!(tail.contains(&Seen::Advert { prio: 0 }), "{tail:?}");
+    assert!(tail.contains(&Seen::Vips(false)));
+    assert_eq!(net.state(0), State::Fault);
+    assert!(net.nodes[0].r.faults(InstId(0)).interface);
+    let t = net.secs(1.0);
+    net.run_until(t);
+    assert_eq!(net.state(1), State::Master);
+
+    // Carrier back: BACKUP, then preempts back.
+    let now = net.now;
+    net.nodes[0].r.handle_link(ETH0, true, false, now);
+    net.flush();
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Master, State::Backup));
+}
+
+#[test]
+fn a_missing_interface_is_fault_until_it_appears() {
+    let c = conf(100, "", "");
+    let now = Instant::from_millis(1000);
+    let mut r = Router::new(&c, now).unwrap();
+    r.start(now);
+    assert_eq!(r.state(InstId(0)), State::Fault);
+    assert!(r.faults(InstId(0)).interface);
+    assert_eq!(r.ifindex("eth0"), None);
+    // Created later (a VLAN brought up after us): the instance joins as BACKUP.
+    r.set_link("eth0", 9, true, MAC, Some(addr(1)), now);
+    assert_eq!(r.state(InstId(0)), State::Backup);
+    // Deleted: FAULT again; re-created with a new ifindex: back.
+    assert!(r.handle_link(9, false, true, now));
+    assert_eq!(r.state(InstId(0)), State::Fault);
+    assert!(
+        !r.handle_link(9, true, false, now),
+        "the old ifindex is forgotten"
+    );
+    r.set_link("eth0", 12, true, MAC, Some(addr(1)), now);
+    assert_eq!(r.state(InstId(0)), State::Backup);
+    assert_eq!(r.ifindex("eth0"), Some(12));
+}
+
+const SCRIPT: &str =
+    "vrrp_script chk {\n script /bin/true\n interval 1\n weight -20\n fall 2\n rise 2\n}\n";
+
+#[test]
+fn failing_script_lowers_priority_and_hands_over_then_takes_back() {
+    let track = "track_script {\n chk\n}\n";
+    let mut net = Net::new(vec![conf(100, track, SCRIPT), conf(90, "", "")]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!(net.state(0), State::Master);
+    // The router asked for the script once: a run still going is not started again.
+    let runs = net.nodes[0]
+        .log
+        .iter()
+        .filter(|e| e.1 == Seen::Run(ScriptId(0)))
+        .count();
+    assert_eq!(runs, 1);
+    // Two successes: up (weight -20 adds nothing while up).
+    net.script_exit(0, Exit::Status(0));
+    net.script_exit(0, Exit::Status(0));
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 100);
+    // One failure is not enough (fall 2); the second takes 20 off: 80 < 90.
+    net.script_exit(0, Exit::Status(1));
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 100);
+    net.script_exit(0, Exit::TimedOut);
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 80);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Backup, State::Master));
+    // Recovers (rise 2): 100 again, preempts back.
+    net.script_exit(0, Exit::Status(0));
+    net.script_exit(0, Exit::Status(0));
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 100);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Master, State::Backup));
+    // The notify trail of the first router: BACKUP, MASTER, BACKUP (at 80), MASTER.
+    let trail: Vec<_> = net.states(0).into_iter().map(|s| s.0).collect();
+    assert_eq!(
+        trail,
+        [State::Backup, State::Master, State::Backup, State::Master]
+    );
+}
+
+#[test]
+fn weight_zero_script_means_fault_and_holds_fault_until_first_success() {
+    let track = "track_script {\n chk weight 0\n}\n";
+    let mut net = Net::new(vec![conf(100, track, SCRIPT)]);
+    // No verdict yet: FAULT (keepalived's script init state).
+    assert_eq!(net.state(0), State::Fault);
+    net.script_exit(0, Exit::Status(0));
+    assert_eq!(net.state(0), State::Fault, "rise 2");
+    net.script_exit(0, Exit::Status(0));
+    assert_eq!(net.state(0), State::Backup);
+    net.script_exit(0, Exit::Status(1));
+    net.script_exit(0, Exit::Status(1));
+    assert_eq!(net.state(0), State::Fault);
+    assert_eq!(net.nodes[0].r.faults(InstId(0)).scripts, 1);
+}
+
+#[test]
+fn tracked_interface_weights_and_fault() {
+    let track = "track_interface {\n eth1 weight 10\n}\n";
+    let mut net = Net::new(vec![conf(100, track, "")]);
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 110);
+    let now = net.now;
+    net.nodes[0].r.handle_link(ETH1, false, false, now);
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 100);
+
+    let track = "track_interface {\n eth1\n}\n";
+    let mut net = Net::new(vec![conf(100, track, "")]);
+    assert_eq!(net.state(0), State::Backup);
+    let now = net.now;
+    net.nodes[0].r.handle_link(ETH1, false, false, now);
+    assert_eq!(net.state(0), State::Fault);
+    assert_eq!(net.nodes[0].r.faults(InstId(0)).tracked_interfaces, 1);
+    net.nodes[0].r.handle_link(ETH1, true, false, now);
+    assert_eq!(net.state(0), State::Backup);
+}
+
+#[test]
+fn priority_clamps_and_owner_keeps_255() {
+    let s = "vrrp_script up {\n script /bin/true\n weight 200\n}\n";
+    let track = "track_script {\n up\n}\n";
+    let mut net = Net::new(vec![conf(100, track, s), conf(255, track, s)]);
+    net.nodes[0]
+        .r
+        .handle_script_exit(ScriptId(0), Exit::Status(0), net.now);
+    net.nodes[1]
+        .r
+        .handle_script_exit(ScriptId(0), Exit::Status(0), net.now);
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 254);
+    assert_eq!(net.nodes[1].r.priority(InstId(0)), 255);
+}
+
+#[test]
+fn healed_partition_lower_master_re_announces_once() {
+    let mut net = Net::new(vec![conf(100, "", ""), conf(90, "", "")]);
+    // Partition: both become master.
+    (net.nodes[0].mute, net.nodes[0].deaf) = (true, true);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Master, State::Master));
+    let garps = |n: &Node| n.log.iter().filter(|e| e.1 == Seen::Garp).count();
+    let garps_before = garps(&net.nodes[0]);
+    // Healing, first direction: the higher master hears the lower one for 3 adverts. It keeps
+    // the VIP, re-sends GARPs and reports it once.
+    net.nodes[0].deaf = false;
+    let t = net.secs(3.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Master, State::Master));
+    let log = &net.nodes[0].log;
+    assert_eq!(log.iter().filter(|e| e.1 == Seen::LowerMaster).count(), 1);
+    assert!(garps(&net.nodes[0]) > garps_before);
+    assert!(net.nodes[0].r.counters(InstId(0)).lower_prio_master_rx >= 2);
+    // Fully healed: the lower one steps down.
+    net.nodes[0].mute = false;
+    let t = net.secs(3.0);
+    net.run_until(t);
+    assert_eq!((net.state(0), net.state(1)), (State::Master, State::Backup));
+    assert_eq!(net.states(0), [(State::Backup, 100), (State::Master, 100)]);
+}
+
+#[test]
+fn adverts_for_unknown_interfaces_or_vrids_are_ignored() {
+    let mut net = Net::new(vec![conf(100, "", "")]);
+    let now = net.now;
+    let junk = [
+        0x45u8, 0, 0, 20, 0, 0, 0, 0, 255, 112, 0, 0, 192, 0, 2, 9, 224, 0, 0, 18,
+    ];
+    net.nodes[0].r.handle_datagram(99, &junk, now);
+    net.nodes[0].r.handle_datagram(ETH0, &junk, now);
+    net.nodes[0].r.handle_datagram(ETH0, &[], now);
+    assert_eq!(net.nodes[0].r.counters(InstId(0)).adverts_rx, 0);
+}
