@@ -48,6 +48,7 @@ pub mod logf {
 pub mod config;
 pub mod io;
 pub mod netlink;
+pub mod notify;
 pub mod time;
 pub mod vrrp;
 pub mod wire;
