@@ -17,7 +17,7 @@ case "${1:-all}" in
 demo) pkgs=(iproute2 iputils-ping) ;;
 all)
     pkgs=(iproute2 iputils-ping keepalived tcpdump nftables shellcheck
-        qemu-system-x86 qemu-user-static busybox-static kmod cpio file)
+        qemu-system-x86 qemu-user-static busybox-static kmod cpio file python3-aiosmtpd)
     ;;
 *)
     echo "usage: $0 [demo|all]" >&2

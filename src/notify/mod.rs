@@ -1,10 +1,13 @@
-//! Telling the host about transitions: notify scripts in order, FIFO lines. Pure: the daemon
-//! spawns what [`Notifier::poll_start`] hands it and reports when each run ends.
+//! Telling the host about transitions: notify scripts in order, FIFO lines, SMTP alerts
+//! ([`smtp`]). Pure: the daemon spawns what [`Notifier::poll_start`] hands it and reports when
+//! each run ends; `src/io` connects, reads and writes for the SMTP client and passes in `now`.
 //!
 //! keepalived starts a transition's scripts at once and lets them race, so two quick
 //! transitions can reach the host out of order (keepalived issues 996, 1055). Here every owner
 //! (an instance or a group) has its own queue: its scripts run one at a time in transition
 //! order, while different owners run side by side.
+
+pub mod smtp;
 
 use crate::config::{Command, Notify};
 use crate::vrrp::State;
