@@ -1,5 +1,6 @@
 //! keepalived-rs: command line, logging, build the daemon, run it. Nothing else.
 
+use getopts::Options;
 use keepalived_rs::{config, io};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,173 +24,77 @@ const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
 const EXIT_CONFIG: u8 = 5;
 
-/// `-h` text, also printed after a command-line error.
-const USAGE: &str = concat!(
-    "Usage: keepalived-rs [OPTION...]\n",
-    "\n",
-    "Options:\n",
-    "    -f, --use-file FILE use the specified configuration file\n",
-    "    -P, --vrrp          only run with VRRP subsystem (the only one here)\n",
-    "    -C, --check         only run with health-checker subsystem (accepted, not\n",
-    "                        built yet)\n",
-    "    -l, --log-console   log messages to local console\n",
-    "    -D, --log-detail    detailed log messages\n",
-    "    -S, --log-facility N\n",
-    "                        0-7 set syslog facility to LOG_LOCAL[0-7]\n",
-    "    -G, --no-syslog     don't log via syslog\n",
-    "    -n, --dont-fork     don't fork the daemon process\n",
-    "    -p, --pid FILE      use specified pidfile for parent process\n",
-    "    -r, --vrrp_pid FILE use specified pidfile for VRRP child process\n",
-    "                        (accepted)\n",
-    "    -c, --checkers_pid FILE\n",
-    "                        use specified pidfile for checkers child process\n",
-    "                        (accepted)\n",
-    "    -t, --config-test [FILE]\n",
-    "                        check the configuration for obvious errors\n",
-    "        --signum NAME   report signal number for STOP, RELOAD, DATA, STATS,\n",
-    "                        JSON\n",
-    "    -v, --version       display the version number\n",
-    "    -h, --help          display this help message\n",
-);
+/// The first line of `-h`, above getopts' list of options.
+const BRIEF: &str = "Usage: keepalived-rs [OPTION...]";
 
-/// Whether an option takes a value.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum HasArg {
-    No,
-    Yes,
-    /// `-tFILE`, `-t FILE` (when FILE does not start with `-`) or `--config-test=FILE`.
-    Maybe,
-}
-
-/// One option: short letter (0 for none), long name, value.
-struct Opt(u8, &'static str, HasArg);
-
-const OPTS: [Opt; 15] = [
-    Opt(b'f', "use-file", HasArg::Yes),
-    Opt(b'P', "vrrp", HasArg::No),
-    Opt(b'C', "check", HasArg::No),
-    Opt(b'l', "log-console", HasArg::No),
-    Opt(b'D', "log-detail", HasArg::No),
-    Opt(b'S', "log-facility", HasArg::Yes),
-    Opt(b'G', "no-syslog", HasArg::No),
-    Opt(b'n', "dont-fork", HasArg::No),
-    Opt(b'p', "pid", HasArg::Yes),
-    Opt(b'r', "vrrp_pid", HasArg::Yes),
-    Opt(b'c', "checkers_pid", HasArg::Yes),
-    Opt(b't', "config-test", HasArg::Maybe),
-    Opt(0, "signum", HasArg::Yes),
-    Opt(b'v', "version", HasArg::No),
-    Opt(b'h', "help", HasArg::No),
-];
-
-// Indices in OPTS of the options main acts on.
-const USE_FILE: usize = 0;
-const LOG_CONSOLE: usize = 3;
-const LOG_DETAIL: usize = 4;
-const LOG_FACILITY: usize = 5;
-const NO_SYSLOG: usize = 6;
-const DONT_FORK: usize = 7;
-const PID: usize = 8;
-const CONFIG_TEST: usize = 11;
-const SIGNUM: usize = 12;
-const VERSION: usize = 13;
-const HELP: usize = 14;
-
-/// The parsed command line: how often each option of [`OPTS`] was given, and its first value.
-struct Matches<'a> {
-    count: [u8; OPTS.len()],
-    val: [Option<&'a str>; OPTS.len()],
-}
-
-impl<'a> Matches<'a> {
-    fn present(&self, i: usize) -> bool {
-        self.count[i] > 0
-    }
-
-    fn value(&self, i: usize) -> Option<&'a str> {
-        self.val[i]
-    }
-}
-
-/// getopts-style parsing (what this program always accepted): `-fFILE`, `-f FILE`,
+/// The options of keepalived 2.2.7 (core/main.c `long_options`) that keepalived-rs knows, with
+/// keepalived's short and long names. getopts parses them: `-fFILE`, `-f FILE`,
 /// `--use-file=FILE`, `--use-file FILE`, grouped flags `-nlD`, a one-letter long name is the
 /// short option, words that are not options are ignored, `--` ends the options, and an option
-/// given twice is an error. Errors are the messages getopts printed.
-fn parse_args(args: &[String]) -> Result<Matches<'_>, String> {
-    let mut m = Matches {
-        count: [0; OPTS.len()],
-        val: [None; OPTS.len()],
-    };
-    let is_opt = |a: &str| a.len() > 1 && a.starts_with('-');
-    let mut args = args.iter().map(String::as_str).peekable();
-    while let Some(cur) = args.next() {
-        if !is_opt(cur) {
-            continue;
-        }
-        if cur == "--" {
-            break;
-        }
-        // The option that may take a value, as the user named it, and a value glued to it.
-        let (name, glued, long) = if let Some(tail) = cur.strip_prefix("--") {
-            let (n, v) = match tail.bytes().position(|b| b == b'=') {
-                Some(i) => (&tail[..i], Some(&tail[i + 1..])),
-                None => (tail, None),
-            };
-            (n, v, true)
-        } else {
-            let mut found = None;
-            for (j, ch) in cur.char_indices().skip(1) {
-                let (name, rest) = cur[j..].split_at(ch.len_utf8());
-                let id = find(name)?;
-                if OPTS[id].2 != HasArg::No {
-                    found = Some((name, Some(rest).filter(|r| !r.is_empty())));
-                    break;
-                }
-                m.count[id] = m.count[id].saturating_add(1);
-            }
-            let Some((n, v)) = found else { continue };
-            (n, v, false)
-        };
-        let id = find(name)?;
-        let val = match (OPTS[id].2, glued) {
-            (HasArg::No, Some(_)) => {
-                return Err(format!("Option '{name}' does not take an argument"))
-            }
-            (_, Some(v)) => Some(v),
-            (HasArg::No, None) => None,
-            (HasArg::Maybe, None) if long => None,
-            (HasArg::Maybe, None) => args.next_if(|a| !is_opt(a)),
-            (HasArg::Yes, None) => match args.next() {
-                None => return Err(format!("Argument to option '{name}' missing")),
-                v => v,
-            },
-        };
-        if m.count[id] == 0 {
-            m.val[id] = val;
-        }
-        m.count[id] = m.count[id].saturating_add(1);
-    }
-    match m.count.iter().position(|&c| c > 1) {
-        Some(id) => Err(format!("Option '{}' given more than once", OPTS[id].1)),
-        None => Ok(m),
-    }
-}
-
-/// The index in [`OPTS`] of a short (one byte) or long option name.
-fn find(name: &str) -> Result<usize, String> {
-    let short = match name.as_bytes() {
-        &[c] => c,
-        _ => 0,
-    };
-    OPTS.iter()
-        .position(|o| {
-            if short != 0 {
-                o.0 == short
-            } else {
-                o.1 == name
-            }
-        })
-        .ok_or_else(|| format!("Unrecognized option: '{name}'"))
+/// given twice is an error.
+fn options() -> Options {
+    let mut o = Options::new();
+    o.optopt(
+        "f",
+        "use-file",
+        "use the specified configuration file",
+        "FILE",
+    )
+    .optflag(
+        "P",
+        "vrrp",
+        "only run with VRRP subsystem (the only one here)",
+    )
+    .optflag(
+        "C",
+        "check",
+        "only run with health-checker subsystem (accepted, not built yet)",
+    )
+    .optflag("l", "log-console", "log messages to local console")
+    .optflag("D", "log-detail", "detailed log messages")
+    .optopt(
+        "S",
+        "log-facility",
+        "0-7 set syslog facility to LOG_LOCAL[0-7]",
+        "N",
+    )
+    .optflag("G", "no-syslog", "don't log via syslog")
+    .optflag("n", "dont-fork", "don't fork the daemon process")
+    .optopt(
+        "p",
+        "pid",
+        "use specified pidfile for parent process",
+        "FILE",
+    )
+    .optopt(
+        "r",
+        "vrrp_pid",
+        "use specified pidfile for VRRP child process (accepted)",
+        "FILE",
+    )
+    .optopt(
+        "c",
+        "checkers_pid",
+        "use specified pidfile for checkers child process (accepted)",
+        "FILE",
+    )
+    // `-tFILE`, `-t FILE` (FILE not starting with '-') or `--config-test=FILE`: the file to
+    // check. (keepalived 2.2.7 writes its messages to that FILE and checks -f's.)
+    .optflagopt(
+        "t",
+        "config-test",
+        "check the configuration for obvious errors",
+        "FILE",
+    )
+    .optopt(
+        "",
+        "signum",
+        "report signal number for STOP, RELOAD, DATA, STATS, JSON",
+        "NAME",
+    )
+    .optflag("v", "version", "display the version number")
+    .optflag("h", "help", "display this help message");
+    o
 }
 
 fn main() -> ExitCode {
@@ -207,27 +112,28 @@ fn main() -> ExitCode {
             }
         }
     }
-    let m = match parse_args(&args) {
+    let opts = options();
+    let m = match opts.parse(&args) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("keepalived-rs: {e}");
-            eprintln!("{USAGE}");
+            eprintln!("{}", opts.usage(BRIEF));
             return ExitCode::from(EXIT_FATAL);
         }
     };
-    if m.present(HELP) {
-        print!("{USAGE}");
+    if m.opt_present("help") {
+        print!("{}", opts.usage(BRIEF));
         return ExitCode::from(EXIT_OK);
     }
-    if m.present(VERSION) {
+    if m.opt_present("version") {
         println!(
             "keepalived-rs {} (keepalived 2.2.7 compatible)",
             env!("CARGO_PKG_VERSION")
         );
         return ExitCode::from(EXIT_OK);
     }
-    if let Some(name) = m.value(SIGNUM) {
-        return match io::signals::signum(name) {
+    if let Some(name) = m.opt_str("signum") {
+        return match io::signals::signum(&name) {
             Some(n) => {
                 println!("{n}");
                 ExitCode::from(EXIT_OK)
@@ -238,7 +144,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let facility = match m.value(LOG_FACILITY).map(|s| s.parse::<u64>()) {
+    let facility = match m.opt_str("log-facility").map(|s| s.parse::<u64>()) {
         None => None,
         Some(Ok(n)) if n <= 7 => Some(n as u8),
         Some(_) => {
@@ -246,18 +152,18 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FATAL);
         }
     };
-    let test_only = m.present(CONFIG_TEST);
+    let test_only = m.opt_present("config-test");
     let conf = PathBuf::from(
-        m.value(CONFIG_TEST)
-            .or_else(|| m.value(USE_FILE))
-            .unwrap_or(DEFAULT_CONF),
+        m.opt_str("config-test")
+            .or_else(|| m.opt_str("use-file"))
+            .unwrap_or_else(|| DEFAULT_CONF.to_string()),
     );
-    let console = m.present(LOG_CONSOLE) || test_only;
+    let console = m.opt_present("log-console") || test_only;
     io::log::init(
         console,
-        !m.present(NO_SYSLOG) && !test_only,
+        !m.opt_present("no-syslog") && !test_only,
         facility,
-        m.present(LOG_DETAIL),
+        m.opt_present("log-detail"),
     );
 
     let config = match config::load(&conf) {
@@ -281,18 +187,21 @@ fn main() -> ExitCode {
             conf.display()
         ));
     }
-    let pidfile = PathBuf::from(m.value(PID).unwrap_or(DEFAULT_PIDFILE));
-    let code = io::run(config, &conf, &pidfile, !m.present(DONT_FORK));
+    let pidfile = PathBuf::from(
+        m.opt_str("pid")
+            .unwrap_or_else(|| DEFAULT_PIDFILE.to_string()),
+    );
+    let code = io::run(config, &conf, &pidfile, !m.opt_present("dont-fork"));
     ExitCode::from(code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use getopts::Matches;
 
-    fn parse(args: &[&str]) -> Result<Matches<'static>, String> {
-        let v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        parse_args(Vec::leak(v))
+    fn parse(args: &[&str]) -> Result<Matches, String> {
+        options().parse(args).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -305,29 +214,72 @@ mod tests {
             &["--f=/a"],
         ] {
             let m = parse(args).unwrap();
-            assert_eq!(m.value(USE_FILE), Some("/a"), "{args:?}");
+            assert_eq!(m.opt_str("use-file").as_deref(), Some("/a"), "{args:?}");
         }
         // A required value may start with '-'.
         let m = parse(&["-p", "-x"]).unwrap();
-        assert_eq!(m.value(PID), Some("-x"));
+        assert_eq!(m.opt_str("pid").as_deref(), Some("-x"));
+    }
+
+    #[test]
+    fn keepalived_long_names() {
+        let m = parse(&[
+            "--use-file=/a",
+            "--vrrp",
+            "--check",
+            "--log-console",
+            "--log-detail",
+            "--log-facility=3",
+            "--no-syslog",
+            "--dont-fork",
+            "--pid=/p",
+            "--vrrp_pid=/r",
+            "--checkers_pid=/c",
+            "--config-test",
+        ])
+        .unwrap();
+        for (short, long) in [
+            ("f", "use-file"),
+            ("P", "vrrp"),
+            ("C", "check"),
+            ("l", "log-console"),
+            ("D", "log-detail"),
+            ("S", "log-facility"),
+            ("G", "no-syslog"),
+            ("n", "dont-fork"),
+            ("p", "pid"),
+            ("r", "vrrp_pid"),
+            ("c", "checkers_pid"),
+            ("t", "config-test"),
+        ] {
+            assert!(m.opt_present(short), "{long}");
+        }
+        assert_eq!(m.opt_str("S").as_deref(), Some("3"));
+        assert_eq!(m.opt_str("p").as_deref(), Some("/p"));
     }
 
     #[test]
     fn grouped_flags_and_a_value_at_the_end_of_a_group() {
         let m = parse(&["-nlDf/a", "-G"]).unwrap();
-        for i in [DONT_FORK, LOG_CONSOLE, LOG_DETAIL, USE_FILE, NO_SYSLOG] {
-            assert!(m.present(i), "{}", OPTS[i].1);
+        for o in [
+            "dont-fork",
+            "log-console",
+            "log-detail",
+            "use-file",
+            "no-syslog",
+        ] {
+            assert!(m.opt_present(o), "{o}");
         }
-        assert!(!m.present(CONFIG_TEST));
-        assert_eq!(m.value(USE_FILE), Some("/a"));
+        assert!(!m.opt_present("config-test"));
+        assert_eq!(m.opt_str("use-file").as_deref(), Some("/a"));
     }
 
     #[test]
     fn config_test_takes_an_optional_value() {
         let m = parse(&["-t", "-f", "/a"]).unwrap();
-        assert!(m.present(CONFIG_TEST));
-        assert_eq!(m.value(CONFIG_TEST), None);
-        assert_eq!(m.value(USE_FILE), Some("/a"));
+        assert!(m.opt_present("config-test"));
+        assert_eq!(m.opt_str("config-test"), None);
+        assert_eq!(m.opt_str("use-file").as_deref(), Some("/a"));
         for (args, want) in [
             (&["-t", "/b"][..], Some("/b")),
             (&["-t/b"], Some("/b")),
@@ -337,16 +289,16 @@ mod tests {
             (&["-t"], None),
         ] {
             let m = parse(args).unwrap();
-            assert!(m.present(CONFIG_TEST), "{args:?}");
-            assert_eq!(m.value(CONFIG_TEST), want, "{args:?}");
+            assert!(m.opt_present("config-test"), "{args:?}");
+            assert_eq!(m.opt_str("config-test").as_deref(), want, "{args:?}");
         }
     }
 
     #[test]
     fn free_words_are_ignored_and_double_dash_ends_options() {
         let m = parse(&["word", "-", "-n", "--", "-x", "-t"]).unwrap();
-        assert!(m.present(DONT_FORK));
-        assert!(!m.present(CONFIG_TEST));
+        assert!(m.opt_present("dont-fork"));
+        assert!(!m.opt_present("config-test"));
     }
 
     #[test]
@@ -373,21 +325,6 @@ mod tests {
             ),
         ] {
             assert_eq!(parse(args).err().as_deref(), Some(want), "{args:?}");
-        }
-    }
-
-    #[test]
-    fn usage_lists_every_option() {
-        for o in OPTS {
-            assert!(
-                USAGE.contains(&format!("--{} ", o.1)) || USAGE.contains(&format!("--{}\n", o.1)),
-                "{}",
-                o.1
-            );
-            if o.0 != 0 {
-                let both = format!("-{}, --{}", o.0 as char, o.1);
-                assert!(USAGE.contains(&both), "{}", o.1);
-            }
         }
     }
 }

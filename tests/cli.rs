@@ -1,4 +1,5 @@
-//! Command-line behaviour shared with keepalived: `-t` (config check) exit codes, `-v`, `-h`.
+//! Command-line behaviour shared with keepalived: `-t` (config check) exit codes, `-v`, `-h`,
+//! long option names, grouped flags, `--signum`, unknown options.
 //! No root needed. `KEEPALIVED_RS_BIN=/usr/sbin/keepalived` runs these against keepalived.
 
 mod common;
@@ -18,13 +19,20 @@ fn run(args: &[&str]) -> Output {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn check(conf: &str) -> Output {
+    check_with(conf, |path| vec!["-t".into(), "-f".into(), path.into()])
+}
+
+/// Runs the program with the arguments `args` makes from the path of a file holding `conf`.
+fn check_with(conf: &str, args: impl Fn(&str) -> Vec<String>) -> Output {
     let path = std::env::temp_dir().join(format!(
         "kt-cli-{}-{}.conf",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     ));
     std::fs::write(&path, conf).unwrap();
-    let out = run(&["-t", "-f", path.to_str().unwrap()]);
+    let args = args(path.to_str().unwrap());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args);
     let _ = std::fs::remove_file(&path);
     out
 }
@@ -81,4 +89,61 @@ fn version_and_help_exit_0() {
     assert!(all.to_lowercase().contains("keepalived"), "{}", text(&v));
     let h = run(&["-h"]);
     assert_eq!(h.status.code(), Some(0), "{}", text(&h));
+}
+
+#[test]
+fn long_option_names_as_keepalived() {
+    let bad = GOOD.replace("virtual_router_id 51", "virtual_router_id 300");
+    for (conf, want) in [(GOOD, 0), (bad.as_str(), 5)] {
+        let glued = check_with(conf, |p| {
+            vec!["--config-test".into(), format!("--use-file={p}")]
+        });
+        assert_eq!(glued.status.code(), Some(want), "{}", text(&glued));
+        let apart = check_with(conf, |p| {
+            vec!["--use-file".into(), p.into(), "--config-test".into()]
+        });
+        assert_eq!(apart.status.code(), Some(want), "{}", text(&apart));
+    }
+    for args in [["--version"], ["--help"]] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn grouped_short_flags() {
+    let o = check_with(GOOD, |p| vec!["-nlDt".into(), "-f".into(), p.into()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = check_with(GOOD, |p| vec!["-nl".into(), "-t".into(), format!("-f{p}")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn signum_prints_the_signal_number() {
+    for (name, want) in [
+        ("STOP", "15"),
+        ("RELOAD", "1"),
+        ("DATA", "10"),
+        ("STATS", "12"),
+    ] {
+        let o = run(&[&format!("--signum={name}")]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), want, "{name}");
+    }
+    let o = run(&["--signum=NOSUCH"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+#[test]
+fn unknown_options_and_missing_values_exit_1() {
+    for args in [
+        &["-x"][..],
+        &["--no-such-option"],
+        &["-nx"],
+        &["-f"],
+        &["--use-file"],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+    }
 }
