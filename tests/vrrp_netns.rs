@@ -426,9 +426,10 @@ fn daemonized_start_reports_the_childs_verdict() {
     std::fs::write(&good, Vrrp::v2(100).conf()).unwrap();
     // A missing interface is no longer a failed start (the instance waits in FAULT for it);
     // a script user that does not exist still is.
-    let bad_text = Vrrp::v2(100)
-        .conf()
-        .replace("router_id test", "router_id test\n    script_user nosuchuser");
+    let bad_text = Vrrp::v2(100).conf().replace(
+        "router_id test",
+        "router_id test\n    script_user nosuchuser",
+    );
     std::fs::write(&bad, bad_text).unwrap();
     let start = |conf: &std::path::Path| {
         std::process::Command::new("ip")

@@ -17,6 +17,7 @@ use crate::time::Instant;
 use crate::track::script::Exit;
 use crate::vrrp::router::{InstId, Output, Router};
 use crate::vrrp::State;
+use core::time::Duration;
 use fnv::FnvHashMap;
 use std::io;
 use std::net::Ipv4Addr;
@@ -24,6 +25,9 @@ use std::os::fd::AsRawFd;
 
 /// Packets read from one socket per wake-up before timers are served again.
 const RX_BUDGET: usize = 32;
+
+/// How long a stop waits for the notify scripts it queued (keepalived gives notify_stop 1 s).
+const STOP_GRACE: Duration = Duration::from_secs(3);
 
 pub struct Daemon {
     config: Config,
@@ -261,11 +265,27 @@ impl Daemon {
     }
 
     /// SIGTERM: masters send priority 0, every instance gives its addresses back, and the
-    /// notify_stop scripts are started.
+    /// notify scripts still queued (STOP last) run before we exit, for at most `STOP_GRACE`.
     fn stop(&mut self) {
-        let now = clock::now();
-        self.router.stop(now);
-        self.flush(now);
+        let start = clock::now();
+        self.router.stop(start);
+        self.flush(start);
+        let end = start + STOP_GRACE;
+        loop {
+            let now = clock::now();
+            if self.notifier.is_idle() || now >= end {
+                break;
+            }
+            let _ = self
+                .poller
+                .wait(now, Some(end.min(now + Duration::from_millis(20))));
+            // Only children matter now; reading the signalfd keeps the wait from spinning.
+            while self.signals.pending().is_some() {}
+            self.reap();
+        }
+        if !self.notifier.is_idle() {
+            warn!("notify scripts still queued or running at exit");
+        }
         self.children.terminate_all();
     }
 

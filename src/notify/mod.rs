@@ -103,9 +103,9 @@ impl Notifier {
         self.running.retain(|&o| o != owner);
     }
 
-    /// Scripts waiting for their turn.
-    pub fn queued(&self) -> usize {
-        self.queue.len()
+    /// Nothing queued and nothing running.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.running.is_empty()
     }
 }
 

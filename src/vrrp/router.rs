@@ -113,6 +113,9 @@ pub struct Faults {
     pub tracked_interfaces: u16,
     /// `track_script` entries of weight 0 that failed (or have not succeeded yet).
     pub scripts: u16,
+    /// Of `scripts`, those with no verdict yet: a FAULT only they cause at start is not
+    /// notified (keepalived's script init state).
+    pub scripts_pending: u16,
 }
 
 impl Faults {
@@ -622,7 +625,9 @@ impl Router {
         }
         for (id, w) in &s.tracked_scripts {
             let st = self.scripts.status(*id);
-            faults.scripts += u16::from(track::faults(*w, st));
+            let f = track::faults(*w, st);
+            faults.scripts += u16::from(f);
+            faults.scripts_pending += u16::from(f && st == Status::Init);
             total += track::contribution(*w, st);
         }
         let s = &mut self.slots[k];
@@ -684,6 +689,13 @@ impl Router {
                     }
                 }
                 Action::StateChanged { from, to } => {
+                    let f = s.faults;
+                    let only_pending =
+                        !f.interface && f.tracked_interfaces == 0 && f.scripts == f.scripts_pending;
+                    if from == State::Initialize && to == State::Fault && only_pending {
+                        // Waiting for the first verdict of a script is not news for the host.
+                        continue;
+                    }
                     if to == State::Master {
                         s.counters.became_master += 1;
                     }

@@ -1,0 +1,329 @@
+//! Host hooks in network namespaces, as a user sees them: a failing check script hands the VIP
+//! over and a recovering one takes it back, weight 0 means FAULT, a tracked interface going
+//! down is FAULT, notify scripts and the FIFO are told exactly the transitions that happened in
+//! order, a hanging script is killed at its timeout without a missed advert, and every signal
+//! keepalived names leaves the daemon running.
+//!
+//! Needs root (see tests/common/mod.rs); `KEEPALIVED_RS_SKIP_NETNS=1` skips it,
+//! `KEEPALIVED_RS_BIN=/usr/sbin/keepalived` runs the same scenarios with real keepalived.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::time::Duration;
+
+const RS: Daemon = Daemon::Rs;
+
+/// `conf` with a `vrrp_script` block and `extra` lines added to the instance.
+fn with_hooks(conf: &str, script: &str, extra: &str) -> String {
+    let conf = conf.replacen(
+        "vrrp_instance VI_1 {\n",
+        &format!("vrrp_instance VI_1 {{\n{extra}\n"),
+        1,
+    );
+    format!("{script}\n{conf}")
+}
+
+/// A script that records its arguments, one line per run.
+fn recorder(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    let log = dir.join(format!("{name}.log"));
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
+    )
+    .unwrap();
+    make_executable(&path);
+    path.display().to_string()
+}
+
+fn make_executable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn failing_check_script_hands_the_vip_over_and_recovery_takes_it_back() {
+    let Some(mut lab) = Lab::new("hooks_script", 2) else {
+        return;
+    };
+    let ok = lab.dir().join("n1-ok");
+    std::fs::write(&ok, "").unwrap();
+    // keepalived's nginx check shape: a script, interval, weight -30, fall and rise.
+    let script = format!(
+        "vrrp_script chk_nginx {{\n    script \"/usr/bin/test -e {}\"\n    interval 1\n    \
+         weight -30\n    fall 2\n    rise 2\n}}\n",
+        ok.display()
+    );
+    let track = "    track_script {\n        chk_nginx\n    }\n";
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n1", RS, &with_hooks(&a.conf(), &script, track));
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 (100) is master");
+    // The check fails: after `fall` (2) failures n1 drops to 70 and n2 (90) takes over.
+    std::fs::remove_file(&ok).unwrap();
+    lab.wait_holders(
+        VIP,
+        &["n2"],
+        Duration::from_secs(8),
+        "the failing check hands over",
+    );
+    assert!(
+        lab.log("n1").contains("VRRP_Script(chk_nginx) failed"),
+        "{}",
+        lab.log("n1")
+    );
+    assert!(lab
+        .log("n1")
+        .contains("Changing effective priority from 100 to 70"));
+    // Recovers: after `rise` (2) successes back to 100; n1 preempts.
+    std::fs::write(&ok, "").unwrap();
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(8),
+        "the recovered check takes back",
+    );
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], Duration::from_millis(100));
+}
+
+#[test]
+fn weight_zero_script_is_fault_and_notify_scripts_and_fifo_see_every_transition_in_order() {
+    let Some(mut lab) = Lab::new("hooks_notify", 2) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let ok = dir.join("n1-ok");
+    std::fs::write(&ok, "").unwrap();
+    let notify = recorder(&dir, "notify.sh");
+    let master = recorder(&dir, "master.sh");
+    let fifo = dir.join("n1.fifo");
+    let script = format!(
+        "global_defs {{\n    vrrp_notify_fifo {}\n}}\n\
+         vrrp_script chk {{\n    script \"/usr/bin/test -e {}\"\n    interval 1\n}}\n",
+        fifo.display(),
+        ok.display()
+    );
+    let track = format!(
+        "    track_script {{\n        chk\n    }}\n    notify {notify}\n    notify_master \"{master} became master\"\n"
+    );
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n1", RS, &with_hooks(&a.conf(), &script, &track));
+    // A reader on the FIFO, started once the daemon created it.
+    assert!(
+        poll_until(Duration::from_secs(5), || fifo.exists()),
+        "the FIFO is created"
+    );
+    let fifo_out = dir.join("fifo.out");
+    let mut reader = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat {} > {}", fifo.display(), fifo_out.display()))
+        .spawn()
+        .unwrap();
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    // Weight 0: a failed check is FAULT, the VIP moves at once to n2.
+    std::fs::remove_file(&ok).unwrap();
+    lab.wait_holders(
+        VIP,
+        &["n2"],
+        Duration::from_secs(5),
+        "weight 0 failure is FAULT",
+    );
+    std::fs::write(&ok, "").unwrap();
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(8),
+        "back from FAULT, preempts",
+    );
+    lab.stop("n1");
+    let expect = [
+        "INSTANCE VI_1 BACKUP 100",
+        "INSTANCE VI_1 MASTER 100",
+        "INSTANCE VI_1 FAULT 100",
+        "INSTANCE VI_1 BACKUP 100",
+        "INSTANCE VI_1 MASTER 100",
+        "INSTANCE VI_1 STOP 100",
+    ];
+    let log = dir.join("notify.sh.log");
+    assert!(
+        poll_until(Duration::from_secs(5), || lines(&log).len() >= expect.len()),
+        "notify runs: {:?}",
+        lines(&log)
+    );
+    assert_eq!(
+        lines(&log),
+        expect,
+        "notify is told every transition, in order"
+    );
+    assert_eq!(
+        lines(&dir.join("master.sh.log")),
+        ["became master", "became master"],
+        "notify_master runs as written, once per MASTER"
+    );
+    let _ = reader.kill();
+    let _ = reader.wait();
+    let fifo_lines = lines(&fifo_out);
+    let want: Vec<String> = expect
+        .iter()
+        .map(|l| {
+            let w: Vec<&str> = l.split(' ').collect();
+            format!("{} \"{}\" {} {}", w[0], w[1], w[2], w[3])
+        })
+        .collect();
+    // The reader started after the daemon: it may have missed the first BACKUP line.
+    assert!(
+        fifo_lines == want || fifo_lines[..] == want[1..],
+        "FIFO lines: {fifo_lines:?}"
+    );
+}
+
+#[test]
+fn tracked_interface_down_is_fault_and_up_rejoins() {
+    let Some(mut lab) = Lab::new("hooks_trackif", 2) else {
+        return;
+    };
+    let ns = lab.netns("n1");
+    let ip = |args: &[&str]| {
+        let st = std::process::Command::new("ip")
+            .args(["-n", &ns])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "ip {args:?}");
+    };
+    ip(&[
+        "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1",
+    ]);
+    ip(&["link", "set", "uplink1", "up"]);
+    ip(&["link", "set", "uplink0", "up"]);
+    let track = "    track_interface {\n        uplink0\n    }\n";
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n1", RS, &with_hooks(&a.conf(), "", track));
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    let t = std::time::Instant::now();
+    ip(&["link", "set", "uplink0", "down"]);
+    lab.wait_holders(
+        VIP,
+        &["n2"],
+        Duration::from_secs(5),
+        "tracked link down: FAULT",
+    );
+    let n1_dropped = lab
+        .timeline(VIP, t)
+        .lines()
+        .any(|l| l.contains("n1") && l.contains("deleted"));
+    assert!(n1_dropped || !lab.holders_now(VIP).contains(&"n1".to_string()));
+    assert!(
+        lab.log("n1").contains("Entering FAULT STATE"),
+        "{}",
+        lab.log("n1")
+    );
+    ip(&["link", "set", "uplink0", "up"]);
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(8),
+        "tracked link up: rejoins",
+    );
+}
+
+#[test]
+fn hanging_script_is_killed_at_its_timeout_and_the_peer_misses_no_advert() {
+    let Some(mut lab) = Lab::new("hooks_hang", 2) else {
+        return;
+    };
+    let script = "vrrp_script hang {\n    script \"/bin/sleep 30\"\n    interval 1\n    \
+                  timeout 1\n    weight -5\n}\n";
+    let track = "    track_script {\n        hang\n    }\n";
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n1", RS, &with_hooks(&a.conf(), script, track));
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    // Over 4 s the script hangs 4 times: each is killed at 1 s, n1 stays master at 95 > 90.
+    lab.hold_holders(VIP, &["n1"], Duration::from_secs(4), "n1 keeps the VIP");
+    assert!(
+        lab.log("n1").contains("VRRP_Script(hang) timed_out"),
+        "{}",
+        lab.log("n1")
+    );
+    let ns = lab.netns("n1");
+    let out = std::process::Command::new("ip")
+        .args(["netns", "pids", &ns])
+        .output()
+        .unwrap();
+    let sleeps = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.starts_with("/bin/sleep"))
+        })
+        .count();
+    assert!(
+        sleeps <= 1,
+        "{sleeps} hanging scripts left running: killed at the timeout"
+    );
+    let s2 = lab.stats("n2");
+    assert_eq!(s2.get("VI_1", "Became master"), Some(0), "{}", s2.text);
+}
+
+#[test]
+fn every_signal_keepalived_names_leaves_the_daemon_running_with_one_vip_holder() {
+    let Some(mut lab) = Lab::new("hooks_signals", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    elect(&mut lab, RS, RS, &a, &b);
+    let bin = Daemon::Rs.program();
+    let signum = |name: &str| -> i32 {
+        let out = std::process::Command::new(&bin)
+            .arg(format!("--signum={name}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    let mut sent = Vec::new();
+    for name in ["DATA", "STATS", "STATS_CLEAR", "JSON", "RELOAD"] {
+        sent.push((name.to_string(), signum(name)));
+    }
+    sent.push(("SIGALRM".into(), 14));
+    sent.push(("SIGRTMIN+5".into(), 39));
+    for (name, n) in &sent {
+        let pid = lab.pid("n1");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::try_from(*n).ok(),
+        )
+        .unwrap_or_else(|e| panic!("kill -{n} ({name}): {e}"));
+        if nix::sys::signal::Signal::try_from(*n).is_err() {
+            // Real-time signals are not in nix's enum: send them with kill(1).
+            let st = std::process::Command::new("kill")
+                .args([format!("-{n}"), pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        lab.check_alive();
+    }
+    lab.hold_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(1),
+        "n1 still master after the signals",
+    );
+    // And STOP still stops it cleanly: the backup takes over.
+    lab.stop("n1");
+    lab.wait_holders(VIP, &["n2"], Duration::from_secs(5), "after SIGTERM");
+}
