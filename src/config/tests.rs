@@ -949,3 +949,35 @@ fn unbalanced_braces_name_the_place() {
         assert!(e.message.contains(msg), "{text:?}: {e}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile inputs: each is a clear error with file:line, quickly.
+
+#[test]
+fn seconds_past_u64_microseconds_are_out_of_range_not_wrapped() {
+    // 18446744073709.999999 s is 448383 us past u64::MAX microseconds: it used to wrap to
+    // 448 ms (preempt_delay) or round to 1 s (advert_int).
+    for (keyword, range) in [
+        ("advert_int", "[0.01, 255]"),
+        ("preempt_delay", "[0, 1000]"),
+    ] {
+        for value in [
+            "18446744073709.999999",
+            "99999999999999999999999",
+            "18446744073710",
+        ] {
+            let e = err_of(&format!(
+                "vrrp_instance V {{\ninterface eth0\nvirtual_router_id 1\n\
+                 virtual_ipaddress {{ 192.0.2.1 }}\n{keyword} {value}\n}}\n"
+            ));
+            assert_eq!(e.keyword.as_deref(), Some(keyword), "{value}");
+            assert_eq!(e.at.as_ref().unwrap().line, 5, "{value}");
+            assert!(
+                e.message.contains(value) && e.message.contains(range),
+                "{keyword} {value}: {e}"
+            );
+        }
+    }
+    let e = err_of("global_defs {\nvrrp_garp_interval 18446744073709.999999\n}\n");
+    assert!(e.message.contains("out of range"), "{e}");
+}
