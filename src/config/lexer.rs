@@ -12,6 +12,21 @@ use std::path::{Component, Path, PathBuf};
 
 /// Deepest chain of includes (the main file is depth 0).
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// Longest include pattern: Linux's PATH_MAX. Every path it expands to is shorter, and the
+/// brace expansion copies it once per group and path.
+const MAX_INCLUDE_PATTERN: usize = 4096;
+/// Most paths the `{a,b}` groups of one include pattern may expand to. glob(3) has no limit:
+/// 24 groups of two would build 2^24 paths before the file system is looked at.
+const MAX_BRACE_PATHS: usize = 1024;
+/// Most `{a,b}` groups one expanded path goes through (`{a{b{c,},},}` nests them): bounds
+/// the recursion and the copies of the pattern it makes.
+const MAX_BRACE_GROUPS: usize = 32;
+/// Most directory entries the include globs of one load may examine: `include /*/*/*/*/*`
+/// would otherwise walk the whole file system.
+const MAX_INCLUDE_DIR_ENTRIES: usize = 100_000;
+/// Most files the includes of one load may read: a file that includes another twice, nested
+/// eight deep, reads it 2^8 times without ever making a loop.
+const MAX_INCLUDED_FILES: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Item {
@@ -58,11 +73,24 @@ pub(crate) fn lex_str(text: &str, file: &Path) -> Result<Vec<Lexed>, ConfigError
     Ok(lexer.out)
 }
 
-#[derive(Default)]
 struct Lexer {
     out: Vec<Lexed>,
     /// The files being read, outermost first (canonical where possible), to find include loops.
     stack: Vec<PathBuf>,
+    /// What is left of [`MAX_INCLUDE_DIR_ENTRIES`] and [`MAX_INCLUDED_FILES`].
+    dir_entries_left: usize,
+    files_left: usize,
+}
+
+impl Default for Lexer {
+    fn default() -> Self {
+        Lexer {
+            out: Vec::new(),
+            stack: Vec::new(),
+            dir_entries_left: MAX_INCLUDE_DIR_ENTRIES,
+            files_left: MAX_INCLUDED_FILES,
+        }
+    }
 }
 
 impl Lexer {
@@ -171,8 +199,13 @@ impl Lexer {
                 "includes nested deeper than {MAX_INCLUDE_DEPTH} levels at '{pattern}'"
             )));
         }
+        if pattern.len() > MAX_INCLUDE_PATTERN {
+            return Err(err(format!(
+                "pattern longer than {MAX_INCLUDE_PATTERN} bytes"
+            )));
+        }
         let base = file.parent().unwrap_or(Path::new(""));
-        let paths = expand(pattern, base);
+        let paths = expand(pattern, base, &mut self.dir_entries_left).map_err(err)?;
         if paths.is_empty() {
             // keepalived logs this and carries on.
             warn!("{at}: include: no configuration file matches '{pattern}'");
@@ -199,6 +232,12 @@ impl Lexer {
                     path.display()
                 )));
             }
+            if self.files_left == 0 {
+                return Err(err(format!(
+                    "more than {MAX_INCLUDED_FILES} included files in all at '{pattern}'"
+                )));
+            }
+            self.files_left -= 1;
             let bytes = match fs::read_file(&path) {
                 Ok(b) => b,
                 Err(e) => {
@@ -256,11 +295,17 @@ fn include_pattern(line: &str) -> Option<&str> {
 }
 
 /// The existing paths a shell-style pattern names, sorted. `{a,b}` alternatives are expanded
-/// first, then `*`, `?` and `[...]` in any component are matched against directory entries.
-/// A relative pattern is taken from `base`.
-pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
+/// first, then `*`, `?` and `[...]` in any component are matched against directory entries,
+/// taking what they read from `entries_left`. A relative pattern is taken from `base`.
+/// Err: the message saying which limit the pattern exceeds.
+pub(crate) fn expand(
+    pattern: &str,
+    base: &Path,
+    entries_left: &mut usize,
+) -> Result<Vec<PathBuf>, String> {
+    let alternatives = brace_alternatives(pattern)?;
     let mut found = Vec::new();
-    for alt in brace_alternatives(pattern) {
+    for alt in alternatives {
         let mut current = vec![base.to_path_buf()];
         for comp in Path::new(&alt).components() {
             let mut next = Vec::new();
@@ -278,7 +323,15 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
                         } else {
                             dir.as_path()
                         };
-                        for entry_name in fs::dir_entries(dir_or_dot) {
+                        let names = fs::dir_entries(dir_or_dot, *entries_left + 1);
+                        if names.len() > *entries_left {
+                            return Err(format!(
+                                "'{pattern}' examines more than \
+                                 {MAX_INCLUDE_DIR_ENTRIES} directory entries in all"
+                            ));
+                        }
+                        *entries_left -= names.len();
+                        for entry_name in names {
                             if glob_match(&name, &entry_name.to_string_lossy()) {
                                 next.push(dir.join(entry_name));
                             }
@@ -301,7 +354,7 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
         }
     }
     found.dedup();
-    found
+    Ok(found)
 }
 
 fn unescape(s: &str) -> String {
@@ -317,40 +370,58 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// Expands the first `{a,b,...}` group (recursively), as glob's GLOB_BRACE.
-fn brace_alternatives(pattern: &str) -> Vec<String> {
+/// The paths `{a,b,...}` groups expand to, as glob's GLOB_BRACE, within [`MAX_BRACE_PATHS`]
+/// and [`MAX_BRACE_GROUPS`]; Err says which limit the pattern exceeds.
+fn brace_alternatives(pattern: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    braces_into(pattern, &mut out, 0).map_err(|limit| format!("'{pattern}' {limit}"))?;
+    Ok(out)
+}
+
+/// Expands the first group with a comma and recurses on each alternative (`depth` groups
+/// already expanded on the way here). Err: the limit reached.
+fn braces_into(pattern: &str, out: &mut Vec<String>, depth: usize) -> Result<(), String> {
+    if out.len() >= MAX_BRACE_PATHS {
+        return Err(format!("expands to more than {MAX_BRACE_PATHS} paths"));
+    }
+    if depth > MAX_BRACE_GROUPS {
+        return Err(format!(
+            "has more than {MAX_BRACE_GROUPS} {{a,b}} groups in a path"
+        ));
+    }
     let b = pattern.as_bytes();
     let Some(open) = b.iter().position(|&c| c == b'{') else {
-        return vec![pattern.to_string()];
+        out.push(pattern.to_string());
+        return Ok(());
     };
-    let mut depth = 0;
+    let mut level = 0;
     let mut commas = Vec::new();
     for (i, &c) in b.iter().enumerate().skip(open) {
         match c {
-            b'{' => depth += 1,
-            b',' if depth == 1 => commas.push(i),
+            b'{' => level += 1,
+            b',' if level == 1 => commas.push(i),
             b'}' => {
-                depth -= 1;
-                if depth == 0 {
+                level -= 1;
+                if level == 0 {
                     if commas.is_empty() {
                         break;
                     }
                     let (head, tail) = (&pattern[..open], &pattern[i + 1..]);
                     commas.push(i);
-                    let mut out = Vec::new();
                     let mut start = open + 1;
                     for end in commas {
                         let alt = format!("{head}{}{tail}", &pattern[start..end]);
-                        out.extend(brace_alternatives(&alt));
+                        braces_into(&alt, out, depth + 1)?;
                         start = end + 1;
                     }
-                    return out;
+                    return Ok(());
                 }
             }
             _ => {}
         }
     }
-    vec![pattern.to_string()]
+    out.push(pattern.to_string());
+    Ok(())
 }
 
 /// Shell pattern match of one file name: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`/`[^x]`, `\x`.
@@ -507,10 +578,10 @@ mod tests {
         assert!(glob_match("*", "x"));
         assert!(glob_match("[", "["));
         assert_eq!(
-            brace_alternatives("/d/{a,b{1,2},}x{y,z}"),
+            brace_alternatives("/d/{a,b{1,2},}x{y,z}").unwrap(),
             ["/d/axy", "/d/axz", "/d/b1xy", "/d/b1xz", "/d/b2xy", "/d/b2xz", "/d/xy", "/d/xz"]
         );
-        assert_eq!(brace_alternatives("/d/{a}.conf"), vec!["/d/{a}.conf"]);
+        assert_eq!(brace_alternatives("/d/{a}.conf").unwrap(), ["/d/{a}.conf"]);
     }
 
     #[test]

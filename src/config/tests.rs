@@ -981,3 +981,80 @@ fn seconds_past_u64_microseconds_are_out_of_range_not_wrapped() {
     let e = err_of("global_defs {\nvrrp_garp_interval 18446744073709.999999\n}\n");
     assert!(e.message.contains("out of range"), "{e}");
 }
+
+/// Runs `f`, which must fail quickly (3 s: a loaded CI machine, not the work), and returns
+/// its error.
+fn quick_err(f: impl FnOnce() -> Result<Config, ConfigError>) -> ConfigError {
+    let start = std::time::Instant::now();
+    let e = f().expect_err("hostile input accepted");
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "took {took:?}: {e}");
+    e
+}
+
+#[test]
+fn include_brace_expansion_is_bounded() {
+    // 2^24 paths, built in memory before the file system was looked at.
+    let groups = "{a,b}".repeat(24);
+    let e = quick_err(|| parse(&format!("\n\ninclude /nonexistent/{groups}\n")));
+    assert_eq!(e.at.as_ref().unwrap().line, 3);
+    assert_eq!(e.keyword.as_deref(), Some("include"));
+    assert!(e.message.contains("more than 1024 paths"), "{e}");
+    // Groups nested inside one another: few paths, deep recursion.
+    let nested = format!("{}x{}", "{a".repeat(40), ",}".repeat(40));
+    let e = quick_err(|| parse(&format!("include /nonexistent/{nested}\n")));
+    assert!(e.message.contains("more than 32 {a,b} groups"), "{e}");
+    let long = "x".repeat(5000);
+    let e = quick_err(|| parse(&format!("include /nonexistent/{long}\n")));
+    assert!(e.message.contains("longer than 4096 bytes"), "{e}");
+    // Within the limits, all alternatives are tried.
+    assert!(parse(&format!("include /nonexistent/{}\n", "{a,b}".repeat(10))).is_ok());
+}
+
+#[test]
+fn include_walk_of_the_whole_file_system_is_bounded() {
+    let e = quick_err(|| parse("global_defs {\ninclude /*/*/*/*/*\n}\n"));
+    assert_eq!(e.at.as_ref().unwrap().line, 2, "{e}");
+    assert_eq!(e.keyword.as_deref(), Some("include"), "{e}");
+    assert!(
+        e.message.contains("more than 100000 directory entries"),
+        "{e}"
+    );
+}
+
+#[test]
+fn included_files_are_bounded_in_all() {
+    // No loop: each file includes the next one four times, 4^7 reads in all.
+    let d = TempDir::new("fanout");
+    for n in 0..7 {
+        let line = format!("include f{}.conf\n", n + 1);
+        d.write(&format!("f{n}.conf"), &line.repeat(4));
+    }
+    d.write("f7.conf", "! leaf\n");
+    let main = d.0.join("f0.conf");
+    let e = quick_err(|| load(&main));
+    assert_eq!(e.keyword.as_deref(), Some("include"), "{e}");
+    assert!(e.message.contains("more than 4096 included files"), "{e}");
+    // 4^5 reads are fine.
+    assert!(load(&d.0.join("f2.conf")).is_ok());
+}
+
+#[test]
+fn include_directory_entries_are_counted_against_the_budget() {
+    let d = TempDir::new("budget");
+    for n in 0..5 {
+        d.write(&format!("sub/{n}.conf"), "");
+    }
+    let expand = |pattern: &str, mut left: usize| {
+        let r = super::lexer::expand(pattern, &d.0, &mut left);
+        (r.map(|p| p.len()), left)
+    };
+    assert_eq!(expand("sub/*.conf", 5), (Ok(5), 0));
+    assert_eq!(expand("sub/*.conf", 9), (Ok(5), 4));
+    // `*` lists the top directory (1 entry) then sub (5).
+    assert_eq!(expand("*/*.conf", 6), (Ok(5), 0));
+    let (r, _) = expand("*/*.conf", 5);
+    assert!(r.unwrap_err().contains("directory entries"));
+    // Literal components read no directory.
+    assert_eq!(expand("sub/3.conf", 0), (Ok(1), 0));
+}

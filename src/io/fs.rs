@@ -22,8 +22,9 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// The names in a directory, without `.` and `..`, as `std::fs::read_dir` gives them (up to
-/// the first error). nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
-pub fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
+/// the first error), at most `at_most` of them: a caller bounding its work stops reading a huge
+/// directory early. nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
+pub fn dir_entries(dir: &Path, at_most: usize) -> Vec<std::ffi::OsString> {
     use nix::fcntl::OFlag;
     use std::os::unix::ffi::OsStrExt;
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
@@ -34,6 +35,7 @@ pub fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
         .map_while(Result::ok)
         .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
         .filter(|n| n != "." && n != "..")
+        .take(at_most)
         .collect()
 }
 
