@@ -1,13 +1,18 @@
-//! keepalived.conf lexing: comments, quoting, braces and `include`.
+//! keepalived.conf lexing: comments, quoting, braces, `include`, and keepalived's parameters
+//! (`@id` lines, `$NAME=value`, `${NAME}`, `~SEQ`, `~LST`: see params.rs).
 //!
 //! The output is a flat list of items, each with the file and line it came from. As keepalived
 //! does, every `{` and `}` outside quotes is an item of its own, so `unicast_peer { 192.0.2.2 }`
 //! becomes `unicast_peer`, `{`, `192.0.2.2`, `}`. `include` is textual: the lines of the included
 //! files take its place (sorted glob order), so an include may sit anywhere, also inside a block.
+//! Lines a parameter or a sequence generates carry the place of the line that generated them.
+
+mod params;
 
 use super::model::{ConfigError, ConfigErrorKind, Location};
 // Reading files and listing directories are syscalls: they live in the io edge.
 use crate::io::fs;
+use params::{Params, Repeat};
 use std::path::{Component, Path, PathBuf};
 
 /// Deepest chain of includes (the main file is depth 0).
@@ -59,7 +64,7 @@ pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
         keyword: None,
         message: format!("cannot read configuration file {}: {e}", path.display()),
     })?;
-    let mut lexer = Lexer::default();
+    let mut lexer = Lexer::new(default_config_id());
     lexer.enter(path);
     lexer.text(&String::from_utf8_lossy(&bytes), path)?;
     Ok(lexer.out)
@@ -67,10 +72,25 @@ pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
 
 /// Lexes `text` as if it were the file `file` (includes are relative to its directory).
 pub(crate) fn lex_str(text: &str, file: &Path) -> Result<Vec<Lexed>, ConfigError> {
-    let mut lexer = Lexer::default();
+    lex_str_as(text, file, default_config_id())
+}
+
+/// [`lex_str`] with the given config id (what `@ID` lines and `${_INSTANCE}` see).
+pub(crate) fn lex_str_as(
+    text: &str,
+    file: &Path,
+    config_id: Option<String>,
+) -> Result<Vec<Lexed>, ConfigError> {
+    let mut lexer = Lexer::new(config_id);
     lexer.enter(file);
     lexer.text(text, file)?;
     Ok(lexer.out)
+}
+
+/// keepalived's config id when `-i` does not set one: the host name up to its first '.'.
+pub(crate) fn default_config_id() -> Option<String> {
+    let host = fs::host_name()?;
+    Some(host.split('.').next().unwrap_or_default().to_string())
 }
 
 struct Lexer {
@@ -80,20 +100,20 @@ struct Lexer {
     /// What is left of [`MAX_INCLUDE_DIR_ENTRIES`] and [`MAX_INCLUDED_FILES`].
     dir_entries_left: usize,
     files_left: usize,
+    params: Params,
 }
 
-impl Default for Lexer {
-    fn default() -> Self {
+impl Lexer {
+    fn new(config_id: Option<String>) -> Lexer {
         Lexer {
             out: Vec::new(),
             stack: Vec::new(),
             dir_entries_left: MAX_INCLUDE_DIR_ENTRIES,
             files_left: MAX_INCLUDED_FILES,
+            params: Params::new(config_id),
         }
     }
-}
 
-impl Lexer {
     fn enter(&mut self, path: &Path) {
         self.stack.push(fs::canonical(path));
     }
@@ -106,32 +126,96 @@ impl Lexer {
                 file: file.to_path_buf(),
                 line: n as u32 + 1,
             };
+            // As keepalived's, an empty line ends a multi-line definition, a comment does not.
+            if self.params.collecting() && raw.trim_end_matches('\r').is_empty() {
+                self.params.end_definition();
+                continue;
+            }
             let line = decomment(raw, &at)?;
-            let mut line = line.trim();
+            let line = line.trim();
             if line.is_empty() {
                 continue;
             }
-            // `@ID line` is only for the config id ID and `@^ID line` for all others; we have
-            // no config id (keepalived's -i), so the first never applies and the second always.
-            if let Some(rest) = line.strip_prefix('@') {
-                let negated = rest.starts_with('^');
-                match rest.find([' ', '\t']) {
-                    Some(i) if negated => line = rest[i..].trim(),
-                    _ => continue,
-                }
-            }
-            if line.starts_with('$') || line.starts_with("~SEQ") || line.starts_with("~LST") {
-                return Err(invalid(
-                    &at,
-                    None,
-                    format!("parameter definitions and sequences are not supported: '{line}'"),
-                ));
-            }
-            if let Some(pattern) = include_pattern(line) {
-                self.include(pattern, file, &at)?;
+            if self.params.collecting() {
+                self.params.collect(line);
                 continue;
             }
-            self.words(line, &at)?;
+            self.line(line.to_string(), file, &at, 0)?;
+        }
+        // A multi-line definition does not go on into the including file.
+        self.params.end_definition();
+        Ok(())
+    }
+
+    /// One decommented line through keepalived's steps (lib/parser.c `read_line`): `@ID`,
+    /// `$NAME=value`, `~SEQ`/`~LST`, substitution (and these again while a substitution leaves
+    /// a `@` or `$`), then `include` or words. The lines a repeat or a multi-line parameter
+    /// generates come back here, `depth` levels deep.
+    fn line(
+        &mut self,
+        mut line: String,
+        file: &Path,
+        at: &Location,
+        depth: usize,
+    ) -> Result<(), ConfigError> {
+        let err = |m: String| invalid(at, None, m);
+        if depth > params::MAX_NESTING {
+            return Err(err(format!(
+                "parameters and sequences nested deeper than {} levels",
+                params::MAX_NESTING
+            )));
+        }
+        // The other lines of the multi-line parameters this line uses: they follow it.
+        let mut rest = Vec::new();
+        let mut budget = params::MAX_SUBSTITUTIONS;
+        loop {
+            if line.starts_with('@') {
+                match self.params.conditional(&line) {
+                    Some(kept) => line = kept.to_string(),
+                    None => line.clear(),
+                }
+            }
+            if self.params.define(&line).map_err(err)? {
+                line.clear();
+            }
+            if line.starts_with("~SEQ") || line.starts_with("~LST") {
+                let repeat = Repeat::parse(&line, &mut self.params, file, &mut budget)
+                    .map_err(|m| invalid(at, Some(&line[..4]), m))?;
+                self.params.take_lines(repeat.len()).map_err(err)?;
+                for i in 0..repeat.len() {
+                    for (var, value) in repeat.vars.iter().zip(repeat.row(i)) {
+                        self.params.set(var, &value).map_err(err)?;
+                    }
+                    self.line(repeat.text.clone(), file, at, depth + 1)?;
+                }
+                line.clear();
+            }
+            if line.starts_with('~') || !line.contains('$') {
+                break;
+            }
+            let changed = self
+                .params
+                .substitute(&mut line, &mut rest, file, &mut budget)
+                .map_err(err)?;
+            if !changed {
+                break;
+            }
+            line = decomment(&line, at)?.trim().to_string();
+            if !line.starts_with('@') && !line.contains('$') {
+                break;
+            }
+        }
+        if depth > 0 {
+            self.params.take_bytes(line.len()).map_err(err)?;
+        }
+        if let Some(pattern) = include_pattern(&line) {
+            self.include(pattern, file, at)?;
+        } else if !line.is_empty() {
+            self.words(&line, at)?;
+        }
+        self.params.take_lines(rest.len()).map_err(err)?;
+        for more in rest {
+            self.line(more, file, at, depth + 1)?;
         }
         Ok(())
     }
@@ -545,18 +629,21 @@ mod tests {
 
     #[test]
     fn line_numbers_and_conditionals() {
-        let l = lex_str(
-            "\n\n  x 1\r\n@node1 y 2\n@^node1 z 3\n",
+        let l = lex_str_as(
+            "\n\n  x 1\r\n@node1 y 2\n@^node1 z 3\n@^node2 w 4\n@node2 v 5\n@node2\n",
             Path::new("/t/a.conf"),
+            Some("node2".into()),
         )
         .unwrap();
-        assert_eq!(l.len(), 2);
-        assert_eq!(l[0].at.line, 3);
-        assert_eq!(l[0].item, w(&["x", "1"]));
-        assert_eq!(l[1].at.line, 5);
-        assert_eq!(l[1].item, w(&["z", "3"]));
-        let e = lex_str("$IF=eth0\n", Path::new("/t/a.conf")).unwrap_err();
-        assert!(e.message.contains("not supported"));
+        let got: Vec<(u32, &Item)> = l.iter().map(|l| (l.at.line, &l.item)).collect();
+        assert_eq!(
+            got,
+            [
+                (3, &w(&["x", "1"])),
+                (5, &w(&["z", "3"])),
+                (7, &w(&["v", "5"]))
+            ]
+        );
     }
 
     #[test]

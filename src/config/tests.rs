@@ -1058,3 +1058,75 @@ fn include_directory_entries_are_counted_against_the_budget() {
     // Literal components read no directory.
     assert_eq!(expand("sub/3.conf", 0), (Ok(1), 0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// keepalived's parameters, sequences and conditional lines in whole configurations.
+
+#[test]
+fn parameters_build_instances() {
+    let c = ok("$INST= \\\n\
+         vrrp_instance VI_${N} { \\\n\
+         interface eth0 \\\n\
+         virtual_router_id ${N} \\\n\
+         virtual_ipaddress { \\\n\
+         ~SEQ(h, 1, 3) 192.0.2.${h}/32 \\\n\
+         } \\\n\
+         }\n\
+         ~LST(N, 10, 20) $INST\n");
+    let names: Vec<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["VI_10", "VI_20"]);
+    assert_eq!(c.instances[1].vrid, 20);
+    let vips: Vec<IpAddr> = c.instances[1].vips.iter().map(|v| v.addr).collect();
+    assert_eq!(vips, [v4("192.0.2.1"), v4("192.0.2.2"), v4("192.0.2.3")]);
+    // A generated line's errors point at the line that generated it.
+    let e = err_of("\n$P=300\nvrrp_instance V {\ninterface eth0\npriority $P\n}\n");
+    assert_eq!(e.at.as_ref().unwrap().line, 5);
+    assert!(e.message.contains("300 is out of range"), "{e}");
+}
+
+#[test]
+fn pwd_is_the_directory_of_the_file_being_read() {
+    let d = TempDir::new("pwd");
+    let main = d.write(
+        "keepalived.conf",
+        "$SCRIPT=${_PWD}/check.sh\ninclude ${_PWD}/sub/*.conf\nnotify_master $SCRIPT\n",
+    );
+    d.write(
+        "sub/a.conf",
+        "notify_backup ${_PWD}/b.sh\nnotify_fault $SCRIPT\n",
+    );
+    let c = load(&main).unwrap();
+    let dir = std::fs::canonicalize(&d.0).unwrap();
+    let args: Vec<(&str, String)> = c
+        .unhandled
+        .iter()
+        .map(|u| (u.keyword.as_str(), u.args.join(" ")))
+        .collect();
+    let at = |rel: &str| dir.join(rel).display().to_string();
+    assert_eq!(
+        args,
+        [
+            ("notify_backup", at("sub/b.sh")),
+            // Expanded where used: in sub/, _PWD is sub/.
+            ("notify_fault", at("sub/check.sh")),
+            ("notify_master", at("check.sh")),
+        ]
+    );
+}
+
+#[test]
+fn conditional_lines_use_the_host_name_as_config_id() {
+    // keepalived's config id defaults to the host name up to its first '.'.
+    let id = super::lexer::default_config_id().unwrap_or_default();
+    let c = ok(&format!(
+        "global_defs {{\n@{id} router_id this_host\n@^{id} router_id other_host\n}}\n"
+    ));
+    let want = if id.is_empty() {
+        "other_host"
+    } else {
+        "this_host"
+    };
+    assert_eq!(c.global.router_id.as_deref(), Some(want));
+    let c = ok("global_defs {\nrouter_id ${_INSTANCE}x\n}\n");
+    assert_eq!(c.global.router_id, Some(format!("{id}x")));
+}
