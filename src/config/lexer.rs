@@ -1,17 +1,37 @@
-//! keepalived.conf lexing: comments, quoting, braces and `include`.
+//! keepalived.conf lexing: comments, quoting, braces, `include`, and keepalived's parameters
+//! (`@id` lines, `$NAME=value`, `${NAME}`, `~SEQ`, `~LST`: see params.rs).
 //!
 //! The output is a flat list of items, each with the file and line it came from. As keepalived
 //! does, every `{` and `}` outside quotes is an item of its own, so `unicast_peer { 192.0.2.2 }`
 //! becomes `unicast_peer`, `{`, `192.0.2.2`, `}`. `include` is textual: the lines of the included
 //! files take its place (sorted glob order), so an include may sit anywhere, also inside a block.
+//! Lines a parameter or a sequence generates carry the place of the line that generated them.
+
+mod params;
 
 use super::model::{ConfigError, ConfigErrorKind, Location};
 // Reading files and listing directories are syscalls: they live in the io edge.
 use crate::io::fs;
+use params::{Params, Repeat};
 use std::path::{Component, Path, PathBuf};
 
 /// Deepest chain of includes (the main file is depth 0).
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// Longest include pattern: Linux's PATH_MAX. Every path it expands to is shorter, and the
+/// brace expansion copies it once per group and path.
+const MAX_INCLUDE_PATTERN: usize = 4096;
+/// Most paths the `{a,b}` groups of one include pattern may expand to. glob(3) has no limit:
+/// 24 groups of two would build 2^24 paths before the file system is looked at.
+const MAX_BRACE_PATHS: usize = 1024;
+/// Most `{a,b}` groups one expanded path goes through (`{a{b{c,},},}` nests them): bounds
+/// the recursion and the copies of the pattern it makes.
+const MAX_BRACE_GROUPS: usize = 32;
+/// Most directory entries the include globs of one load may examine: `include /*/*/*/*/*`
+/// would otherwise walk the whole file system.
+const MAX_INCLUDE_DIR_ENTRIES: usize = 100_000;
+/// Most files the includes of one load may read: a file that includes another twice, nested
+/// eight deep, reads it 2^8 times without ever making a loop.
+const MAX_INCLUDED_FILES: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Item {
@@ -44,7 +64,7 @@ pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
         keyword: None,
         message: format!("cannot read configuration file {}: {e}", path.display()),
     })?;
-    let mut lexer = Lexer::default();
+    let mut lexer = Lexer::new(default_config_id());
     lexer.enter(path);
     lexer.text(&String::from_utf8_lossy(&bytes), path)?;
     Ok(lexer.out)
@@ -52,20 +72,48 @@ pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
 
 /// Lexes `text` as if it were the file `file` (includes are relative to its directory).
 pub(crate) fn lex_str(text: &str, file: &Path) -> Result<Vec<Lexed>, ConfigError> {
-    let mut lexer = Lexer::default();
+    lex_str_as(text, file, default_config_id())
+}
+
+/// [`lex_str`] with the given config id (what `@ID` lines and `${_INSTANCE}` see).
+pub(crate) fn lex_str_as(
+    text: &str,
+    file: &Path,
+    config_id: Option<String>,
+) -> Result<Vec<Lexed>, ConfigError> {
+    let mut lexer = Lexer::new(config_id);
     lexer.enter(file);
     lexer.text(text, file)?;
     Ok(lexer.out)
 }
 
-#[derive(Default)]
+/// keepalived's config id when `-i` does not set one: the host name up to its first '.'.
+pub(crate) fn default_config_id() -> Option<String> {
+    let host = fs::host_name()?;
+    Some(host.split('.').next().unwrap_or_default().to_string())
+}
+
 struct Lexer {
     out: Vec<Lexed>,
     /// The files being read, outermost first (canonical where possible), to find include loops.
     stack: Vec<PathBuf>,
+    /// What is left of [`MAX_INCLUDE_DIR_ENTRIES`] and [`MAX_INCLUDED_FILES`].
+    dir_entries_left: usize,
+    files_left: usize,
+    params: Params,
 }
 
 impl Lexer {
+    fn new(config_id: Option<String>) -> Lexer {
+        Lexer {
+            out: Vec::new(),
+            stack: Vec::new(),
+            dir_entries_left: MAX_INCLUDE_DIR_ENTRIES,
+            files_left: MAX_INCLUDED_FILES,
+            params: Params::new(config_id),
+        }
+    }
+
     fn enter(&mut self, path: &Path) {
         self.stack.push(fs::canonical(path));
     }
@@ -78,32 +126,96 @@ impl Lexer {
                 file: file.to_path_buf(),
                 line: n as u32 + 1,
             };
+            // As keepalived's, an empty line ends a multi-line definition, a comment does not.
+            if self.params.collecting() && raw.trim_end_matches('\r').is_empty() {
+                self.params.end_definition();
+                continue;
+            }
             let line = decomment(raw, &at)?;
-            let mut line = line.trim();
+            let line = line.trim();
             if line.is_empty() {
                 continue;
             }
-            // `@ID line` is only for the config id ID and `@^ID line` for all others; we have
-            // no config id (keepalived's -i), so the first never applies and the second always.
-            if let Some(rest) = line.strip_prefix('@') {
-                let negated = rest.starts_with('^');
-                match rest.find([' ', '\t']) {
-                    Some(i) if negated => line = rest[i..].trim(),
-                    _ => continue,
-                }
-            }
-            if line.starts_with('$') || line.starts_with("~SEQ") || line.starts_with("~LST") {
-                return Err(invalid(
-                    &at,
-                    None,
-                    format!("parameter definitions and sequences are not supported: '{line}'"),
-                ));
-            }
-            if let Some(pattern) = include_pattern(line) {
-                self.include(pattern, file, &at)?;
+            if self.params.collecting() {
+                self.params.collect(line);
                 continue;
             }
-            self.words(line, &at)?;
+            self.line(line.to_string(), file, &at, 0)?;
+        }
+        // A multi-line definition does not go on into the including file.
+        self.params.end_definition();
+        Ok(())
+    }
+
+    /// One decommented line through keepalived's steps (lib/parser.c `read_line`): `@ID`,
+    /// `$NAME=value`, `~SEQ`/`~LST`, substitution (and these again while a substitution leaves
+    /// a `@` or `$`), then `include` or words. The lines a repeat or a multi-line parameter
+    /// generates come back here, `depth` levels deep.
+    fn line(
+        &mut self,
+        mut line: String,
+        file: &Path,
+        at: &Location,
+        depth: usize,
+    ) -> Result<(), ConfigError> {
+        let err = |m: String| invalid(at, None, m);
+        if depth > params::MAX_NESTING {
+            return Err(err(format!(
+                "parameters and sequences nested deeper than {} levels",
+                params::MAX_NESTING
+            )));
+        }
+        // The other lines of the multi-line parameters this line uses: they follow it.
+        let mut rest = Vec::new();
+        let mut budget = params::MAX_SUBSTITUTIONS;
+        loop {
+            if line.starts_with('@') {
+                match self.params.conditional(&line) {
+                    Some(kept) => line = kept.to_string(),
+                    None => line.clear(),
+                }
+            }
+            if self.params.define(&line).map_err(err)? {
+                line.clear();
+            }
+            if line.starts_with("~SEQ") || line.starts_with("~LST") {
+                let repeat = Repeat::parse(&line, &mut self.params, file, &mut budget)
+                    .map_err(|m| invalid(at, Some(&line[..4]), m))?;
+                self.params.take_lines(repeat.len()).map_err(err)?;
+                for i in 0..repeat.len() {
+                    for (var, value) in repeat.vars.iter().zip(repeat.row(i)) {
+                        self.params.set(var, &value).map_err(err)?;
+                    }
+                    self.line(repeat.text.clone(), file, at, depth + 1)?;
+                }
+                line.clear();
+            }
+            if line.starts_with('~') || !line.contains('$') {
+                break;
+            }
+            let changed = self
+                .params
+                .substitute(&mut line, &mut rest, file, &mut budget)
+                .map_err(err)?;
+            if !changed {
+                break;
+            }
+            line = decomment(&line, at)?.trim().to_string();
+            if !line.starts_with('@') && !line.contains('$') {
+                break;
+            }
+        }
+        if depth > 0 {
+            self.params.take_bytes(line.len()).map_err(err)?;
+        }
+        if let Some(pattern) = include_pattern(&line) {
+            self.include(pattern, file, at)?;
+        } else if !line.is_empty() {
+            self.words(&line, at)?;
+        }
+        self.params.take_lines(rest.len()).map_err(err)?;
+        for more in rest {
+            self.line(more, file, at, depth + 1)?;
         }
         Ok(())
     }
@@ -171,8 +283,13 @@ impl Lexer {
                 "includes nested deeper than {MAX_INCLUDE_DEPTH} levels at '{pattern}'"
             )));
         }
+        if pattern.len() > MAX_INCLUDE_PATTERN {
+            return Err(err(format!(
+                "pattern longer than {MAX_INCLUDE_PATTERN} bytes"
+            )));
+        }
         let base = file.parent().unwrap_or(Path::new(""));
-        let paths = expand(pattern, base);
+        let paths = expand(pattern, base, &mut self.dir_entries_left).map_err(err)?;
         if paths.is_empty() {
             // keepalived logs this and carries on.
             warn!("{at}: include: no configuration file matches '{pattern}'");
@@ -199,6 +316,12 @@ impl Lexer {
                     path.display()
                 )));
             }
+            if self.files_left == 0 {
+                return Err(err(format!(
+                    "more than {MAX_INCLUDED_FILES} included files in all at '{pattern}'"
+                )));
+            }
+            self.files_left -= 1;
             let bytes = match fs::read_file(&path) {
                 Ok(b) => b,
                 Err(e) => {
@@ -256,11 +379,17 @@ fn include_pattern(line: &str) -> Option<&str> {
 }
 
 /// The existing paths a shell-style pattern names, sorted. `{a,b}` alternatives are expanded
-/// first, then `*`, `?` and `[...]` in any component are matched against directory entries.
-/// A relative pattern is taken from `base`.
-pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
+/// first, then `*`, `?` and `[...]` in any component are matched against directory entries,
+/// taking what they read from `entries_left`. A relative pattern is taken from `base`.
+/// Err: the message saying which limit the pattern exceeds.
+pub(crate) fn expand(
+    pattern: &str,
+    base: &Path,
+    entries_left: &mut usize,
+) -> Result<Vec<PathBuf>, String> {
+    let alternatives = brace_alternatives(pattern)?;
     let mut found = Vec::new();
-    for alt in brace_alternatives(pattern) {
+    for alt in alternatives {
         let mut current = vec![base.to_path_buf()];
         for comp in Path::new(&alt).components() {
             let mut next = Vec::new();
@@ -278,7 +407,15 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
                         } else {
                             dir.as_path()
                         };
-                        for entry_name in fs::dir_entries(dir_or_dot) {
+                        let names = fs::dir_entries(dir_or_dot, *entries_left + 1);
+                        if names.len() > *entries_left {
+                            return Err(format!(
+                                "'{pattern}' examines more than \
+                                 {MAX_INCLUDE_DIR_ENTRIES} directory entries in all"
+                            ));
+                        }
+                        *entries_left -= names.len();
+                        for entry_name in names {
                             if glob_match(&name, &entry_name.to_string_lossy()) {
                                 next.push(dir.join(entry_name));
                             }
@@ -301,7 +438,7 @@ pub(crate) fn expand(pattern: &str, base: &Path) -> Vec<PathBuf> {
         }
     }
     found.dedup();
-    found
+    Ok(found)
 }
 
 fn unescape(s: &str) -> String {
@@ -317,40 +454,58 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// Expands the first `{a,b,...}` group (recursively), as glob's GLOB_BRACE.
-fn brace_alternatives(pattern: &str) -> Vec<String> {
+/// The paths `{a,b,...}` groups expand to, as glob's GLOB_BRACE, within [`MAX_BRACE_PATHS`]
+/// and [`MAX_BRACE_GROUPS`]; Err says which limit the pattern exceeds.
+fn brace_alternatives(pattern: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    braces_into(pattern, &mut out, 0).map_err(|limit| format!("'{pattern}' {limit}"))?;
+    Ok(out)
+}
+
+/// Expands the first group with a comma and recurses on each alternative (`depth` groups
+/// already expanded on the way here). Err: the limit reached.
+fn braces_into(pattern: &str, out: &mut Vec<String>, depth: usize) -> Result<(), String> {
+    if out.len() >= MAX_BRACE_PATHS {
+        return Err(format!("expands to more than {MAX_BRACE_PATHS} paths"));
+    }
+    if depth > MAX_BRACE_GROUPS {
+        return Err(format!(
+            "has more than {MAX_BRACE_GROUPS} {{a,b}} groups in a path"
+        ));
+    }
     let b = pattern.as_bytes();
     let Some(open) = b.iter().position(|&c| c == b'{') else {
-        return vec![pattern.to_string()];
+        out.push(pattern.to_string());
+        return Ok(());
     };
-    let mut depth = 0;
+    let mut level = 0;
     let mut commas = Vec::new();
     for (i, &c) in b.iter().enumerate().skip(open) {
         match c {
-            b'{' => depth += 1,
-            b',' if depth == 1 => commas.push(i),
+            b'{' => level += 1,
+            b',' if level == 1 => commas.push(i),
             b'}' => {
-                depth -= 1;
-                if depth == 0 {
+                level -= 1;
+                if level == 0 {
                     if commas.is_empty() {
                         break;
                     }
                     let (head, tail) = (&pattern[..open], &pattern[i + 1..]);
                     commas.push(i);
-                    let mut out = Vec::new();
                     let mut start = open + 1;
                     for end in commas {
                         let alt = format!("{head}{}{tail}", &pattern[start..end]);
-                        out.extend(brace_alternatives(&alt));
+                        braces_into(&alt, out, depth + 1)?;
                         start = end + 1;
                     }
-                    return out;
+                    return Ok(());
                 }
             }
             _ => {}
         }
     }
-    vec![pattern.to_string()]
+    out.push(pattern.to_string());
+    Ok(())
 }
 
 /// Shell pattern match of one file name: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`/`[^x]`, `\x`.
@@ -474,18 +629,21 @@ mod tests {
 
     #[test]
     fn line_numbers_and_conditionals() {
-        let l = lex_str(
-            "\n\n  x 1\r\n@node1 y 2\n@^node1 z 3\n",
+        let l = lex_str_as(
+            "\n\n  x 1\r\n@node1 y 2\n@^node1 z 3\n@^node2 w 4\n@node2 v 5\n@node2\n",
             Path::new("/t/a.conf"),
+            Some("node2".into()),
         )
         .unwrap();
-        assert_eq!(l.len(), 2);
-        assert_eq!(l[0].at.line, 3);
-        assert_eq!(l[0].item, w(&["x", "1"]));
-        assert_eq!(l[1].at.line, 5);
-        assert_eq!(l[1].item, w(&["z", "3"]));
-        let e = lex_str("$IF=eth0\n", Path::new("/t/a.conf")).unwrap_err();
-        assert!(e.message.contains("not supported"));
+        let got: Vec<(u32, &Item)> = l.iter().map(|l| (l.at.line, &l.item)).collect();
+        assert_eq!(
+            got,
+            [
+                (3, &w(&["x", "1"])),
+                (5, &w(&["z", "3"])),
+                (7, &w(&["v", "5"]))
+            ]
+        );
     }
 
     #[test]
@@ -507,10 +665,10 @@ mod tests {
         assert!(glob_match("*", "x"));
         assert!(glob_match("[", "["));
         assert_eq!(
-            brace_alternatives("/d/{a,b{1,2},}x{y,z}"),
+            brace_alternatives("/d/{a,b{1,2},}x{y,z}").unwrap(),
             ["/d/axy", "/d/axz", "/d/b1xy", "/d/b1xz", "/d/b2xy", "/d/b2xz", "/d/xy", "/d/xz"]
         );
-        assert_eq!(brace_alternatives("/d/{a}.conf"), vec!["/d/{a}.conf"]);
+        assert_eq!(brace_alternatives("/d/{a}.conf").unwrap(), ["/d/{a}.conf"]);
     }
 
     #[test]

@@ -233,26 +233,29 @@ fn seconds(node: &Node, i: usize, min_us: u64, max_us: u64) -> Result<u64, Confi
     if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || frac.len() > 6 {
         return Err(bad());
     }
-    let whole: u64 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| bad())?
-    };
     // frac is at most 6 digits: pad it to 6 (as "{frac:0<6}" would) by arithmetic.
     let micros = frac
         .bytes()
         .chain(core::iter::repeat(b'0'))
         .take(6)
         .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    let total = whole.checked_mul(1_000_000).ok_or_else(bad)? + micros;
-    if total < min_us || total > max_us {
-        return Err(node.err(format!(
+    // Checked all the way: a value past u64 microseconds is out of range, never wrapped.
+    let total = match int {
+        "" => Some(micros),
+        _ => int
+            .parse::<u64>()
+            .ok()
+            .and_then(|w| w.checked_mul(1_000_000))
+            .and_then(|w| w.checked_add(micros)),
+    };
+    match total {
+        Some(us) if (min_us..=max_us).contains(&us) => Ok(us),
+        _ => Err(node.err(format!(
             "{s} is out of range [{}, {}] seconds",
             show_us(min_us),
             show_us(max_us)
-        )));
+        ))),
     }
-    Ok(total)
 }
 
 fn show_us(us: u64) -> String {

@@ -1011,3 +1011,184 @@ fn unbalanced_braces_name_the_place() {
         assert!(e.message.contains(msg), "{text:?}: {e}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile inputs: each is a clear error with file:line, quickly.
+
+#[test]
+fn seconds_past_u64_microseconds_are_out_of_range_not_wrapped() {
+    // 18446744073709.999999 s is 448383 us past u64::MAX microseconds: it used to wrap to
+    // 448 ms (preempt_delay) or round to 1 s (advert_int).
+    for (keyword, range) in [
+        ("advert_int", "[0.01, 255]"),
+        ("preempt_delay", "[0, 1000]"),
+    ] {
+        for value in [
+            "18446744073709.999999",
+            "99999999999999999999999",
+            "18446744073710",
+        ] {
+            let e = err_of(&format!(
+                "vrrp_instance V {{\ninterface eth0\nvirtual_router_id 1\n\
+                 virtual_ipaddress {{ 192.0.2.1 }}\n{keyword} {value}\n}}\n"
+            ));
+            assert_eq!(e.keyword.as_deref(), Some(keyword), "{value}");
+            assert_eq!(e.at.as_ref().unwrap().line, 5, "{value}");
+            assert!(
+                e.message.contains(value) && e.message.contains(range),
+                "{keyword} {value}: {e}"
+            );
+        }
+    }
+    let e = err_of("global_defs {\nvrrp_garp_interval 18446744073709.999999\n}\n");
+    assert!(e.message.contains("out of range"), "{e}");
+}
+
+/// Runs `f`, which must fail quickly (3 s: a loaded CI machine, not the work), and returns
+/// its error.
+fn quick_err(f: impl FnOnce() -> Result<Config, ConfigError>) -> ConfigError {
+    let start = std::time::Instant::now();
+    let e = f().expect_err("hostile input accepted");
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "took {took:?}: {e}");
+    e
+}
+
+#[test]
+fn include_brace_expansion_is_bounded() {
+    // 2^24 paths, built in memory before the file system was looked at.
+    let groups = "{a,b}".repeat(24);
+    let e = quick_err(|| parse(&format!("\n\ninclude /nonexistent/{groups}\n")));
+    assert_eq!(e.at.as_ref().unwrap().line, 3);
+    assert_eq!(e.keyword.as_deref(), Some("include"));
+    assert!(e.message.contains("more than 1024 paths"), "{e}");
+    // Groups nested inside one another: few paths, deep recursion.
+    let nested = format!("{}x{}", "{a".repeat(40), ",}".repeat(40));
+    let e = quick_err(|| parse(&format!("include /nonexistent/{nested}\n")));
+    assert!(e.message.contains("more than 32 {a,b} groups"), "{e}");
+    let long = "x".repeat(5000);
+    let e = quick_err(|| parse(&format!("include /nonexistent/{long}\n")));
+    assert!(e.message.contains("longer than 4096 bytes"), "{e}");
+    // Within the limits, all alternatives are tried.
+    assert!(parse(&format!("include /nonexistent/{}\n", "{a,b}".repeat(10))).is_ok());
+}
+
+#[test]
+fn include_walk_of_the_whole_file_system_is_bounded() {
+    let e = quick_err(|| parse("global_defs {\ninclude /*/*/*/*/*\n}\n"));
+    assert_eq!(e.at.as_ref().unwrap().line, 2, "{e}");
+    assert_eq!(e.keyword.as_deref(), Some("include"), "{e}");
+    assert!(
+        e.message.contains("more than 100000 directory entries"),
+        "{e}"
+    );
+}
+
+#[test]
+fn included_files_are_bounded_in_all() {
+    // No loop: each file includes the next one four times, 4^7 reads in all.
+    let d = TempDir::new("fanout");
+    for n in 0..7 {
+        let line = format!("include f{}.conf\n", n + 1);
+        d.write(&format!("f{n}.conf"), &line.repeat(4));
+    }
+    d.write("f7.conf", "! leaf\n");
+    let main = d.0.join("f0.conf");
+    let e = quick_err(|| load(&main));
+    assert_eq!(e.keyword.as_deref(), Some("include"), "{e}");
+    assert!(e.message.contains("more than 4096 included files"), "{e}");
+    // 4^5 reads are fine.
+    assert!(load(&d.0.join("f2.conf")).is_ok());
+}
+
+#[test]
+fn include_directory_entries_are_counted_against_the_budget() {
+    let d = TempDir::new("budget");
+    for n in 0..5 {
+        d.write(&format!("sub/{n}.conf"), "");
+    }
+    let expand = |pattern: &str, mut left: usize| {
+        let r = super::lexer::expand(pattern, &d.0, &mut left);
+        (r.map(|p| p.len()), left)
+    };
+    assert_eq!(expand("sub/*.conf", 5), (Ok(5), 0));
+    assert_eq!(expand("sub/*.conf", 9), (Ok(5), 4));
+    // `*` lists the top directory (1 entry) then sub (5).
+    assert_eq!(expand("*/*.conf", 6), (Ok(5), 0));
+    let (r, _) = expand("*/*.conf", 5);
+    assert!(r.unwrap_err().contains("directory entries"));
+    // Literal components read no directory.
+    assert_eq!(expand("sub/3.conf", 0), (Ok(1), 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// keepalived's parameters, sequences and conditional lines in whole configurations.
+
+#[test]
+fn parameters_build_instances() {
+    let c = ok("$INST= \\\n\
+         vrrp_instance VI_${N} { \\\n\
+         interface eth0 \\\n\
+         virtual_router_id ${N} \\\n\
+         virtual_ipaddress { \\\n\
+         ~SEQ(h, 1, 3) 192.0.2.${h}/32 \\\n\
+         } \\\n\
+         }\n\
+         ~LST(N, 10, 20) $INST\n");
+    let names: Vec<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["VI_10", "VI_20"]);
+    assert_eq!(c.instances[1].vrid, 20);
+    let vips: Vec<IpAddr> = c.instances[1].vips.iter().map(|v| v.addr).collect();
+    assert_eq!(vips, [v4("192.0.2.1"), v4("192.0.2.2"), v4("192.0.2.3")]);
+    // A generated line's errors point at the line that generated it.
+    let e = err_of("\n$P=300\nvrrp_instance V {\ninterface eth0\npriority $P\n}\n");
+    assert_eq!(e.at.as_ref().unwrap().line, 5);
+    assert!(e.message.contains("300 is out of range"), "{e}");
+}
+
+#[test]
+fn pwd_is_the_directory_of_the_file_being_read() {
+    let d = TempDir::new("pwd");
+    let main = d.write(
+        "keepalived.conf",
+        "$SCRIPT=${_PWD}/check.sh\ninclude ${_PWD}/sub/*.conf\nnotify_master $SCRIPT\n",
+    );
+    d.write(
+        "sub/a.conf",
+        "notify_backup ${_PWD}/b.sh\nnotify_fault $SCRIPT\n",
+    );
+    let c = load(&main).unwrap();
+    let dir = std::fs::canonicalize(&d.0).unwrap();
+    let args: Vec<(&str, String)> = c
+        .unhandled
+        .iter()
+        .map(|u| (u.keyword.as_str(), u.args.join(" ")))
+        .collect();
+    let at = |rel: &str| dir.join(rel).display().to_string();
+    assert_eq!(
+        args,
+        [
+            ("notify_backup", at("sub/b.sh")),
+            // Expanded where used: in sub/, _PWD is sub/.
+            ("notify_fault", at("sub/check.sh")),
+            ("notify_master", at("check.sh")),
+        ]
+    );
+}
+
+#[test]
+fn conditional_lines_use_the_host_name_as_config_id() {
+    // keepalived's config id defaults to the host name up to its first '.'.
+    let id = super::lexer::default_config_id().unwrap_or_default();
+    let c = ok(&format!(
+        "global_defs {{\n@{id} router_id this_host\n@^{id} router_id other_host\n}}\n"
+    ));
+    let want = if id.is_empty() {
+        "other_host"
+    } else {
+        "this_host"
+    };
+    assert_eq!(c.global.router_id.as_deref(), Some(want));
+    let c = ok("global_defs {\nrouter_id ${_INSTANCE}x\n}\n");
+    assert_eq!(c.global.router_id, Some(format!("{id}x")));
+}

@@ -22,8 +22,9 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// The names in a directory, without `.` and `..`, as `std::fs::read_dir` gives them (up to
-/// the first error). nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
-pub fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
+/// the first error), at most `at_most` of them: a caller bounding its work stops reading a huge
+/// directory early. nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
+pub fn dir_entries(dir: &Path, at_most: usize) -> Vec<std::ffi::OsString> {
     use nix::fcntl::OFlag;
     use std::os::unix::ffi::OsStrExt;
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
@@ -34,6 +35,7 @@ pub fn dir_entries(dir: &Path) -> Vec<std::ffi::OsString> {
         .map_while(Result::ok)
         .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
         .filter(|n| n != "." && n != "..")
+        .take(at_most)
         .collect()
 }
 
@@ -47,4 +49,29 @@ pub fn is_plain_file(path: &Path) -> std::io::Result<bool> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path)?;
     Ok(meta.is_file() && meta.permissions().mode() & 0o111 == 0)
+}
+
+/// The host name (uname's nodename in this UTS namespace), None if it cannot be read.
+pub fn host_name() -> Option<String> {
+    let bytes = read_file(Path::new("/proc/sys/kernel/hostname")).ok()?;
+    let name = String::from_utf8_lossy(&bytes).trim().to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+/// 64 random bits from the kernel (keepalived's `${_RANDOM}`).
+pub fn random_u64() -> std::io::Result<u64> {
+    use nix::fcntl::{open, OFlag};
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC;
+    let fd = open("/dev/urandom", flags, nix::sys::stat::Mode::empty())?;
+    let mut bytes = [0u8; 8];
+    let mut got = 0;
+    while got < bytes.len() {
+        match nix::unistd::read(&fd, &mut bytes[got..]) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(u64::from_ne_bytes(bytes))
 }
