@@ -327,3 +327,55 @@ fn every_signal_keepalived_names_leaves_the_daemon_running_with_one_vip_holder()
     lab.stop("n1");
     lab.wait_holders(VIP, &["n2"], Duration::from_secs(5), "after SIGTERM");
 }
+
+/// keepalived-rs and real keepalived in one group, each with a check script (weight -30): the
+/// master's failing script hands the VIP to the other, whichever implementation fails.
+fn interop_script_handover(lab_name: &str, master: Daemon, backup: Daemon) {
+    let Some(mut lab) = Lab::new(lab_name, 2) else {
+        return;
+    };
+    let conf = |node: &str, prio: u8| {
+        let ok = lab.dir().join(format!("{node}-ok"));
+        std::fs::write(&ok, "").unwrap();
+        let script = format!(
+            "vrrp_script chk {{\n    script \"/usr/bin/test -e {}\"\n    interval 1\n    \
+             weight -30\n    fall 1\n    rise 1\n}}\n",
+            ok.display()
+        );
+        let track = "    track_script {\n        chk\n    }\n";
+        (
+            ok,
+            with_hooks(&Vrrp::v3(prio, "0.2").conf(), &script, track),
+        )
+    };
+    let (ok1, c1) = conf("n1", 100);
+    let (_ok2, c2) = conf("n2", 95);
+    lab.start("n1", master, &c1);
+    lab.start("n2", backup, &c2);
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 (100) is master");
+    std::fs::remove_file(&ok1).unwrap();
+    let what = format!(
+        "{}'s failing script hands over to {}",
+        master.label(),
+        backup.label()
+    );
+    lab.wait_holders(VIP, &["n2"], Duration::from_secs(8), &what);
+    std::fs::write(&ok1, "").unwrap();
+    lab.wait_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(8),
+        "recovered: n1 takes back",
+    );
+    lab.assert_never_two_holders(VIP, &["n1", "n2"], Duration::from_millis(100));
+}
+
+#[test]
+fn interop_rs_master_script_fails_keepalived_takes_over() {
+    interop_script_handover("hooks_irs", RS, Daemon::Keepalived);
+}
+
+#[test]
+fn interop_keepalived_master_script_fails_rs_takes_over() {
+    interop_script_handover("hooks_ika", Daemon::Keepalived, RS);
+}
