@@ -2,7 +2,8 @@
 # Runs the whole test suite: unit tests, the CLI tests, and the VRRP and interop tests in
 # network namespaces (those need root, ip, keepalived, ping and tcpdump); then the static musl
 # builds with the aarch64 unit tests under qemu-user and the Rust 1.88 build (tests/cross.sh),
-# two routers booted under qemu (tests/vm.sh) and the packaging checks (buildroot/check.sh).
+# two routers booted under qemu (tests/vm.sh), the packaging checks (buildroot/check.sh) and
+# the fuzz targets, FUZZ_SECONDS (default 20) each (tests/fuzz.sh).
 #
 #   tests/run.sh                 test keepalived-rs
 #   tests/run.sh --baseline      run every scenario with real keepalived in place of
@@ -13,6 +14,7 @@
 #   KEEPALIVED_RS_SKIP_NETNS=1   skip the network-namespace tests (they print SKIPPED and pass)
 #   KEEPALIVED_RS_SKIP_CROSS=1   skip tests/cross.sh (musl/aarch64/Rust 1.88 toolchains)
 #   KEEPALIVED_RS_SKIP_VM=1      skip tests/vm.sh (qemu routers)
+#   KEEPALIVED_RS_SKIP_FUZZ=1    skip tests/fuzz.sh (the fuzz targets)
 #   BUILDROOT_DIR=PATH           also run Buildroot's check-package on buildroot/
 #   KEEPALIVED_RS_BIN=PATH       the program tested as keepalived-rs (--baseline sets it)
 #   KEEPALIVED_RS_TEST_THREADS=N tests run at once (default 2: timing tests on a small machine)
@@ -104,6 +106,7 @@ if [ -z "${KEEPALIVED_RS_BIN:-}" ] && [ "${#test_args[@]}" -eq 0 ]; then
         fi
     }
     stage "packaging (buildroot/check.sh)" packaging
+    stage "fuzz targets (tests/fuzz.sh)" tests/fuzz.sh
 fi
 
 echo

@@ -3,9 +3,40 @@
 
 use std::path::{Path, PathBuf};
 
+/// Fuzzing builds only (cargo-fuzz sets `--cfg fuzzing`): the config fuzz target confines every
+/// read and directory listing to one directory, so generated text such as `include /*/*/*`
+/// never walks or reads the real file system. Outside that directory the file system looks
+/// empty; before [`confine_to`](sandbox::confine_to) is called, everywhere does.
+#[cfg(fuzzing)]
+pub mod sandbox {
+    use std::path::{Component, Path, PathBuf};
+    use std::sync::OnceLock;
+
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+
+    /// Allows file access under `root` (an absolute path without `..`) from now on.
+    pub fn confine_to(root: PathBuf) {
+        let _ = ROOT.set(root);
+    }
+
+    pub(super) fn allows(path: &Path) -> bool {
+        ROOT.get().is_some_and(|root| {
+            path.starts_with(root) && !path.components().any(|c| c == Component::ParentDir)
+        })
+    }
+
+    pub(super) fn denied() -> std::io::Error {
+        std::io::Error::from(std::io::ErrorKind::NotFound)
+    }
+}
+
 /// `std::fs::read` as a plain open/read loop through nix: std's version sizes the buffer from
 /// the file's metadata first, 0.9 KB more code.
 pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(fuzzing)]
+    if !sandbox::allows(path) {
+        return Err(sandbox::denied());
+    }
     use nix::fcntl::{open, OFlag};
     let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC;
     let fd = open(path, flags, nix::sys::stat::Mode::empty())?;
@@ -25,6 +56,10 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
 /// the first error), at most `at_most` of them: a caller bounding its work stops reading a huge
 /// directory early. nix's `Dir`, because std's pulls in `io::Error`'s `Debug` (1.8 KB).
 pub fn dir_entries(dir: &Path, at_most: usize) -> Vec<std::ffi::OsString> {
+    #[cfg(fuzzing)]
+    if !sandbox::allows(dir) {
+        return Vec::new();
+    }
     use nix::fcntl::OFlag;
     use std::os::unix::ffi::OsStrExt;
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
@@ -41,11 +76,19 @@ pub fn dir_entries(dir: &Path, at_most: usize) -> Vec<std::ffi::OsString> {
 
 /// `path` made canonical where possible (to recognise include loops), else as given.
 pub fn canonical(path: &Path) -> PathBuf {
+    #[cfg(fuzzing)]
+    if !sandbox::allows(path) {
+        return path.to_path_buf();
+    }
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Whether `path` is a regular file nobody may execute (keepalived skips other includes).
 pub fn is_plain_file(path: &Path) -> std::io::Result<bool> {
+    #[cfg(fuzzing)]
+    if !sandbox::allows(path) {
+        return Err(sandbox::denied());
+    }
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path)?;
     Ok(meta.is_file() && meta.permissions().mode() & 0o111 == 0)
