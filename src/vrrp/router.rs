@@ -721,5 +721,6 @@ pub fn script_timeout(config: &Config, id: ScriptId) -> Duration {
     config.scripts[id.index()].timeout
 }
 
+pub mod dump;
 #[cfg(test)]
 mod tests;

@@ -578,12 +578,13 @@ mod tests {
             .collect())
     }
 
-    /// The error `text` gives, which must come quickly; its line and message.
+    /// The error `text` gives; its line and message. The limits bound the work; the 60 s
+    /// guard only catches a hang (the aarch64 run under qemu-user is ten times slower).
     fn fails(text: &str) -> (u32, String) {
         let start = Instant::now();
         let e = try_lex(text).expect_err(text);
         let took = start.elapsed();
-        assert!(took < Duration::from_secs(3), "took {took:?}: {e}");
+        assert!(took < Duration::from_secs(60), "took {took:?}: {e}");
         (e.at.map_or(0, |a| a.line), e.message)
     }
 
