@@ -379,3 +379,97 @@ fn interop_rs_master_script_fails_keepalived_takes_over() {
 fn interop_keepalived_master_script_fails_rs_takes_over() {
     interop_script_handover("hooks_ika", Daemon::Keepalived, RS);
 }
+
+#[test]
+fn sync_group_moves_both_vips_and_notifies_the_group() {
+    let Some(mut lab) = Lab::new("hooks_sync", 2) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let gnotify = recorder(&dir, "group.sh");
+    let conf = |prio: u8, node: &str| {
+        let base = Vrrp::v3(prio, "0.2").conf();
+        let second = base
+            .split("vrrp_instance")
+            .nth(1)
+            .unwrap()
+            .replacen(" VI_1 {", " VI_2 {", 1)
+            .replace("virtual_router_id 51", "virtual_router_id 52")
+            .replace(&format!("{VIP}/24"), "192.0.2.101/24")
+            .replacen(
+                "{\n",
+                "{\n    track_interface {\n        uplink0\n    }\n",
+                1,
+            );
+        let notify = if node == "n1" {
+            format!("    notify {gnotify}\n")
+        } else {
+            String::new()
+        };
+        format!(
+            "{base}vrrp_instance{second}vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n{notify}}}\n"
+        )
+    };
+    for node in ["n1", "n2"] {
+        let ns = lab.netns(node);
+        for args in [
+            &[
+                "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1",
+            ][..],
+            &["link", "set", "uplink1", "up"],
+            &["link", "set", "uplink0", "up"],
+        ] {
+            let st = std::process::Command::new("ip")
+                .args(["-n", &ns])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+    }
+    lab.start("n1", RS, &conf(100, "n1"));
+    lab.start("n2", RS, &conf(90, "n2"));
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 holds VI_1");
+    lab.wait_holders(
+        "192.0.2.101",
+        &["n1"],
+        Duration::from_secs(10),
+        "n1 holds VI_2",
+    );
+    // VI_2's tracked interface goes down: the whole group moves to n2.
+    let st = std::process::Command::new("ip")
+        .args(["-n", &lab.netns("n1"), "link", "set", "uplink0", "down"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    lab.wait_holders(
+        VIP,
+        &["n2"],
+        Duration::from_secs(5),
+        "VI_1 follows VI_2 to n2",
+    );
+    lab.wait_holders("192.0.2.101", &["n2"], Duration::from_secs(5), "VI_2 on n2");
+    let st = std::process::Command::new("ip")
+        .args(["-n", &lab.netns("n1"), "link", "set", "uplink0", "up"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(8), "the group comes back");
+    lab.wait_holders("192.0.2.101", &["n1"], Duration::from_secs(8), "VI_2 back");
+    lab.stop("n1");
+    let log = dir.join("group.sh.log");
+    let expect = [
+        "GROUP G BACKUP 0",
+        "GROUP G MASTER 0",
+        "GROUP G FAULT 0",
+        "GROUP G BACKUP 0",
+        "GROUP G MASTER 0",
+        "GROUP G STOP 0",
+    ];
+    assert!(
+        poll_until(Duration::from_secs(5), || lines(&log).len() >= expect.len()),
+        "group notify runs: {:?}",
+        lines(&log)
+    );
+    assert_eq!(lines(&log), expect);
+}

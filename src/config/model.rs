@@ -27,6 +27,8 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     /// `vrrp_script NAME { }` blocks, in file order.
     pub scripts: Vec<VrrpScript>,
+    /// `vrrp_sync_group NAME { }` blocks, members checked to exist and to be in one group only.
+    pub sync_groups: Vec<SyncGroup>,
     /// Blocks and keywords this version recognises as keepalived's but does not act on yet
     /// (notify, track_script, virtual_server, ...). Kept so later issues can fill them in and
     /// so `-t` can report them; each was also logged as a warning with file:line.
@@ -165,6 +167,23 @@ pub struct Track {
     pub name: String,
     pub weight: Option<Weight>,
     pub at: Location,
+}
+
+/// `vrrp_sync_group NAME { group { VI_1 VI_2 } ... }`: instances that move together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroup {
+    pub name: String,
+    pub at: Location,
+    /// Instance names, in the order given.
+    pub members: Vec<String>,
+    /// Tracked by every member.
+    pub track_interfaces: Vec<Track>,
+    pub track_scripts: Vec<Track>,
+    pub notify: Notify,
+    /// `sync_group_tracking_weight`: members keep their tracking weights (else keepalived
+    /// turns weighted tracking of members off: interfaces become weight 0, weighted scripts
+    /// are ignored).
+    pub tracking_weight: bool,
 }
 
 /// The `notify_*` commands of an instance (or sync group).

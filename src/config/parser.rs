@@ -194,10 +194,12 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
         instances.push(inst);
     }
     scripts::check_tracked_scripts(&instances, &top.scripts)?;
+    scripts::check_sync_groups(&top.sync_groups, &instances, &top.scripts)?;
     Ok(Config {
         global: top.global,
         instances,
         scripts: top.scripts,
+        sync_groups: top.sync_groups,
         unhandled: ctx.unhandled,
     })
 }
@@ -310,6 +312,7 @@ struct Top {
     global: GlobalDefs,
     drafts: Vec<Draft>,
     scripts: Vec<VrrpScript>,
+    sync_groups: Vec<SyncGroup>,
 }
 
 const TOP: Table<Top> = &[
@@ -325,12 +328,13 @@ const TOP: Table<Top> = &[
     }),
     ("vrrp_instance", Shape::Block, vrrp_instance),
     ("vrrp_script", Shape::Block, scripts::vrrp_script),
+    ("vrrp_sync_group", Shape::Block, scripts::sync_group),
 ];
 
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
 const TOP_KNOWN: &str = "\
-    vrrp_sync_group vrrp_track_process track_file vrrp_track_file track_group \
+    vrrp_track_process track_file vrrp_track_file track_group \
     static_ipaddress static_routes static_rules garp_group linkbeat_interfaces \
     interface_up_down_delays linkbeat_use_polling net_namespace net_namespace_ipvs \
     namespace_with_ipsets use_pid_dir instance child_wait_time virtual_server \

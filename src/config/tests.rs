@@ -792,7 +792,6 @@ fn unknown_and_unsupported_keywords_are_recorded_not_fatal() {
         keywords(&c),
         [
             ("foo_bar", false),
-            ("vrrp_sync_group", true),
             ("lvs_id", true),
             ("no_such_global", false),
             ("typo_keyword", false),
@@ -801,8 +800,8 @@ fn unknown_and_unsupported_keywords_are_recorded_not_fatal() {
         ]
     );
     let lines: Vec<u32> = c.unhandled.iter().map(|u| u.at.line).collect();
-    assert_eq!(lines, [1, 5, 11, 12, 22, 26, 28]);
-    assert_eq!(c.unhandled[1].args, ["G"]);
+    assert_eq!(lines, [1, 11, 12, 22, 26, 28]);
+    assert_eq!(c.sync_groups[0].members, ["VI_1"]);
     assert_eq!(c.instances.len(), 1);
     assert_eq!(c.instances[0].auth, Some(Auth::Pass(*b"p\0\0\0\0\0\0\0")));
 }
@@ -1191,4 +1190,33 @@ fn conditional_lines_use_the_host_name_as_config_id() {
     assert_eq!(c.global.router_id.as_deref(), Some(want));
     let c = ok("global_defs {\nrouter_id ${_INSTANCE}x\n}\n");
     assert_eq!(c.global.router_id, Some(format!("{id}x")));
+}
+
+#[test]
+fn sync_groups() {
+    let two = "vrrp_instance A {\ninterface eth0\nvirtual_router_id 1\nvirtual_ipaddress { 192.0.2.1 }\n}\n\
+               vrrp_instance B {\ninterface eth0\nvirtual_router_id 2\nvirtual_ipaddress { 192.0.2.2 }\n}\n";
+    let c = ok(&format!(
+        "{two}vrrp_sync_group G {{\n group {{\n A B\n }}\n notify_master /m.sh\n notify /n.sh\n \
+         sync_group_tracking_weight\n track_interface {{\n eth1\n }}\n}}\n"
+    ));
+    let g = &c.sync_groups[0];
+    assert_eq!(g.members, ["A", "B"]);
+    assert!(g.tracking_weight && g.notify.master.is_some() && g.notify.generic.is_some());
+    assert_eq!(g.track_interfaces[0].name, "eth1");
+    let e = err_of(&format!(
+        "{two}vrrp_sync_group G {{\n group {{\n A C\n }}\n}}\n"
+    ));
+    assert!(
+        e.to_string().contains("(G) instance C does not exist"),
+        "{e}"
+    );
+    let e = err_of(&format!(
+        "{two}vrrp_sync_group G {{\n group {{\n A\n }}\n}}\nvrrp_sync_group H {{\n group {{\n A B\n }}\n}}\n"
+    ));
+    assert!(
+        e.to_string()
+            .contains("(H) instance A is in a sync group twice"),
+        "{e}"
+    );
 }

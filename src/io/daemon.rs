@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::notify::{self, Notifier};
 use crate::time::Instant;
 use crate::track::script::Exit;
-use crate::vrrp::router::{InstId, Output, Router};
+use crate::vrrp::router::{GroupId, InstId, Output, Router};
 use crate::vrrp::State;
 use core::time::Duration;
 use fnv::FnvHashMap;
@@ -377,6 +377,7 @@ impl Daemon {
                     to,
                     priority,
                 } => self.transition(inst, from, to, priority),
+                Output::GroupTransition { group, to } => self.group_transition(group, to),
                 Output::LowerPriorityMaster {
                     inst,
                     from,
@@ -457,6 +458,19 @@ impl Daemon {
         self.notifier
             .transition(inst.index(), false, &cfg.name, &cfg.notify, to, priority);
         let line = notify::fifo_line(false, &cfg.name, notify::state_word(to), priority);
+        for f in &mut self.fifos {
+            f.write_line(&line);
+        }
+    }
+
+    /// A sync group's notify scripts run in their own queue, after the instances' count.
+    fn group_transition(&mut self, g: GroupId, to: State) {
+        let cfg = self.router.group_config(g);
+        info!("VRRP_Group({}) {}", cfg.name, notify::state_word(to));
+        let owner = self.config.instances.len() + g.index();
+        self.notifier
+            .transition(owner, true, &cfg.name, &cfg.notify, to, 0);
+        let line = notify::fifo_line(true, &cfg.name, notify::state_word(to), 0);
         for f in &mut self.fifos {
             f.write_line(&line);
         }

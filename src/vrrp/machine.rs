@@ -501,6 +501,22 @@ impl Instance {
         }
     }
 
+    /// Another member of our sync group became master (keepalived vrrp_sync.c
+    /// `vrrp_sync_master`): a backup follows at once.
+    pub fn sync_master(&mut self, now: Instant) {
+        if self.state == State::Backup {
+            self.become_master(now);
+        }
+    }
+
+    /// Another member of our sync group went back to backup (`vrrp_sync_backup`): a master
+    /// follows at once.
+    pub fn sync_backup(&mut self, now: Instant) {
+        if self.state == State::Master {
+            self.leave_master(now, State::Backup);
+        }
+    }
+
     /// The interface went down (`true`) or came back (`false`): keepalived's FAULT
     /// (vrrp_track.c `down_instance`, vrrp_scheduler.c `try_up_instance`).
     /// - Master -> Fault: a priority-0 advert (keepalived sends two back to back from

@@ -19,7 +19,7 @@ use super::garp::GarpPacer;
 use super::machine::{Action, Instance, Tuning};
 use super::packet::{self, DropReason};
 use super::State;
-use crate::config::{Config, GlobalDefs, VirtualAddr, VrrpInstance, Weight};
+use crate::config::{Config, GlobalDefs, SyncGroup, VirtualAddr, VrrpInstance, Weight};
 use crate::time::Instant;
 use crate::track::script::{Exit, Scripts};
 use crate::track::{self, Status};
@@ -29,6 +29,16 @@ pub use crate::track::script::ScriptId;
 /// Handle of an interface named in the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LinkId(u16);
+
+/// Handle of a `vrrp_sync_group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupId(u16);
+
+impl GroupId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
 
 /// Handle of a `vrrp_instance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,6 +76,8 @@ pub enum Output {
         to: State,
         priority: u8,
     },
+    /// A sync group changed state (all members MASTER, all BACKUP, one in FAULT, all stopped).
+    GroupTransition { group: GroupId, to: State },
     /// A master heard an advert of lower priority (a partition healed): it kept the addresses
     /// and re-announced them. Given once per peer for as long as we stay master.
     LowerPriorityMaster {
@@ -116,10 +128,17 @@ pub struct Faults {
     /// Of `scripts`, those with no verdict yet: a FAULT only they cause at start is not
     /// notified (keepalived's script init state).
     pub scripts_pending: u16,
+    /// Another member of the instance's sync group is in FAULT for a reason of its own.
+    pub sync_group: bool,
 }
 
 impl Faults {
     pub fn any(self) -> bool {
+        self.own() || self.sync_group
+    }
+
+    /// A reason of the instance itself, not of its group.
+    fn own(self) -> bool {
         self.interface || self.tracked_interfaces > 0 || self.scripts > 0
     }
 }
@@ -137,7 +156,16 @@ struct Slot {
     faults: Faults,
     /// Peers already reported by [`Output::LowerPriorityMaster`] (reset when we leave master).
     lower_masters: Vec<IpAddr>,
+    sync_group: Option<GroupId>,
     counters: Counters,
+}
+
+struct Group {
+    cfg: SyncGroup,
+    members: Vec<usize>,
+    /// The state last notified: every member MASTER, every member BACKUP, one in FAULT, or all
+    /// stopped; a group in between keeps the last one.
+    state: State,
 }
 
 impl Slot {
@@ -171,6 +199,7 @@ pub struct Router {
     slots: Vec<Slot>,
     /// Adverts are dispatched by (interface, VRID).
     by_vrid: FnvHashMap<(LinkId, u8), InstId>,
+    groups: Vec<Group>,
     scripts: Scripts,
     garps: GarpPacer,
     queue: VecDeque<Pending>,
@@ -196,6 +225,7 @@ impl Router {
             link_by_ifindex: FnvHashMap::default(),
             slots: Vec::with_capacity(config.instances.len()),
             by_vrid: FnvHashMap::default(),
+            groups: Vec::with_capacity(config.sync_groups.len()),
             scripts: Scripts::new(&config.scripts, now),
             garps: GarpPacer::new(config.global.vrrp_garp_interval, config.instances.len()),
             queue: VecDeque::new(),
@@ -251,8 +281,12 @@ impl Router {
                 group: config.global.vrrp_mcast_group4,
                 faults: Faults::default(),
                 lower_masters: Vec::new(),
+                sync_group: None,
                 counters: Counters::default(),
             });
+        }
+        for g in &config.sync_groups {
+            r.add_group(g, &script_ids);
         }
         // Room for every action one input can cause on every instance: the steady state
         // never grows it.
@@ -277,6 +311,56 @@ impl Router {
         id
     }
 
+    /// A sync group: its members move together and also track what the group tracks. Without
+    /// `sync_group_tracking_weight`, members' weighted tracking is turned off as keepalived does
+    /// (vrrp.c `vrrp_complete_instance`): interfaces become weight 0, weighted scripts are dropped.
+    fn add_group(&mut self, g: &SyncGroup, script_ids: &FnvHashMap<&str, (ScriptId, Weight)>) {
+        let id = GroupId(self.groups.len() as u16);
+        let mut members = Vec::new();
+        for name in &g.members {
+            let Some(k) = self.slots.iter().position(|s| &s.cfg.name == name) else {
+                continue;
+            };
+            members.push(k);
+            let links: Vec<(LinkId, Weight)> = g
+                .track_interfaces
+                .iter()
+                .map(|t| (self.link(&t.name), t.weight.unwrap_or_default()))
+                .collect();
+            let s = &mut self.slots[k];
+            s.sync_group = Some(id);
+            s.tracked_links.extend(links);
+            s.tracked_scripts
+                .extend(g.track_scripts.iter().filter_map(|t| {
+                    let (sid, w) = *script_ids.get(t.name.as_str())?;
+                    Some((sid, t.weight.unwrap_or(w)))
+                }));
+            if !g.tracking_weight {
+                let name = &s.cfg.name;
+                for (_, w) in s.tracked_links.iter_mut().filter(|(_, w)| w.weight != 0) {
+                    warn!(
+                        "({name}) ignoring the weight of a tracked interface: sync group {}",
+                        g.name
+                    );
+                    w.weight = 0;
+                }
+                let before = s.tracked_scripts.len();
+                s.tracked_scripts.retain(|(_, w)| w.weight == 0);
+                if s.tracked_scripts.len() < before {
+                    warn!(
+                        "({name}) ignoring tracked scripts with weights: sync group {}",
+                        g.name
+                    );
+                }
+            }
+        }
+        self.groups.push(Group {
+            cfg: g.clone(),
+            members,
+            state: State::Initialize,
+        });
+    }
+
     /// The interface names the configuration uses: the daemon looks each up at start and
     /// whenever a link event names one.
     pub fn link_names(&self) -> impl Iterator<Item = &str> {
@@ -299,8 +383,10 @@ impl Router {
     pub fn start(&mut self, now: Instant) {
         for k in 0..self.slots.len() {
             self.reevaluate(k, now);
+        }
+        for k in 0..self.slots.len() {
             self.slots[k].machine.start(now);
-            self.drain(k);
+            self.drain(k, now);
         }
     }
 
@@ -374,8 +460,7 @@ impl Router {
         for k in 0..self.slots.len() {
             let s = &self.slots[k];
             if s.link == id || s.tracked_links.iter().any(|(l, _)| *l == id) {
-                self.reevaluate(k, now);
-                self.drain(k);
+                self.update(k, now);
             }
         }
     }
@@ -412,7 +497,7 @@ impl Router {
                     s.counters.prio0_rx += 1;
                 }
                 s.machine.handle_advert(&adv, now);
-                self.drain(k);
+                self.drain(k, now);
             }
             Err(reason) => {
                 let n = &mut s.counters.drops[reason.index()];
@@ -437,8 +522,7 @@ impl Router {
         }
         for k in 0..self.slots.len() {
             if self.slots[k].tracked_scripts.iter().any(|(s, _)| *s == id) {
-                self.reevaluate(k, now);
-                self.drain(k);
+                self.update(k, now);
             }
         }
     }
@@ -452,7 +536,7 @@ impl Router {
                 .is_some_and(|t| t <= now)
             {
                 self.slots[k].machine.handle_timeout(now);
-                self.drain(k);
+                self.drain(k, now);
             }
         }
         while let Some(id) = self.scripts.poll_due(now) {
@@ -471,7 +555,7 @@ impl Router {
     pub fn stop(&mut self, now: Instant) {
         for k in 0..self.slots.len() {
             self.slots[k].machine.stop(now);
-            self.drain(k);
+            self.drain(k, now);
         }
     }
 
@@ -603,9 +687,50 @@ impl Router {
         &self.scripts
     }
 
-    /// Fault reasons and effective priority from the links and scripts the instance tracks
-    /// (keepalived vrrp_track.c), applied to its machine.
+    /// Re-reads what instance `k` tracks, applies it (to its whole sync group) and queues
+    /// what follows.
+    fn update(&mut self, k: usize, now: Instant) {
+        self.reevaluate(k, now);
+        match self.slots[k].sync_group {
+            None => self.drain(k, now),
+            Some(g) => {
+                for i in 0..self.groups[g.index()].members.len() {
+                    let m = self.groups[g.index()].members[i];
+                    self.drain(m, now);
+                }
+            }
+        }
+    }
+
+    /// Fault reasons and effective priority from what instance `k` tracks (keepalived
+    /// vrrp_track.c), applied to its machine; with a sync group, to every member: one member's
+    /// own FAULT puts the others in FAULT too (vrrp_sync.c `vrrp_sync_fault`).
     fn reevaluate(&mut self, k: usize, now: Instant) {
+        let Some(g) = self.slots[k].sync_group else {
+            let (f, total) = self.own_state(k);
+            self.apply(k, f, total, now);
+            return;
+        };
+        let members = &self.groups[g.index()].members;
+        let own: Vec<(usize, Faults, i32)> = members
+            .iter()
+            .map(|&m| {
+                let (f, t) = self.own_state(m);
+                (m, f, t)
+            })
+            .collect();
+        for &(m, f, total) in &own {
+            let others = own.iter().any(|&(o, of, _)| o != m && of.own());
+            let f = Faults {
+                sync_group: others,
+                ..f
+            };
+            self.apply(m, f, total, now);
+        }
+    }
+
+    /// The instance's own fault reasons and total priority (base plus contributions).
+    fn own_state(&self, k: usize) -> (Faults, i32) {
         let links = &self.links;
         let s = &self.slots[k];
         let own = &links[usize::from(s.link.0)];
@@ -630,8 +755,13 @@ impl Router {
             faults.scripts_pending += u16::from(f && st == Status::Init);
             total += track::contribution(*w, st);
         }
+        (faults, total)
+    }
+
+    fn apply(&mut self, k: usize, faults: Faults, total: i32, now: Instant) {
+        let src = self.slots[k].src(&self.links);
         let s = &mut self.slots[k];
-        if let Some(src) = s.src(links) {
+        if let Some(src) = src {
             s.machine.set_local_addr(src);
         }
         if faults != s.faults {
@@ -653,10 +783,107 @@ impl Router {
         s.machine.set_fault(faults.any(), now);
     }
 
+    /// A transition of instance `k`: counters, the output, and its sync group following.
+    fn state_changed(&mut self, k: usize, from: State, to: State, now: Instant) {
+        let s = &mut self.slots[k];
+        let f = s.faults;
+        let only_pending = !f.interface
+            && f.tracked_interfaces == 0
+            && f.scripts == f.scripts_pending
+            && !f.sync_group;
+        if from == State::Initialize && to == State::Fault && only_pending {
+            // Waiting for the first verdict of a script is not news for the host.
+            return;
+        }
+        if to == State::Master {
+            s.counters.became_master += 1;
+        }
+        if from == State::Master {
+            s.counters.released_master += 1;
+            s.lower_masters.clear();
+        }
+        let priority = s.machine.priority();
+        self.queue.push_back(Pending::Out(Output::Transition {
+            inst: InstId(k as u16),
+            from,
+            to,
+            priority,
+        }));
+        let Some(g) = s.sync_group else {
+            return;
+        };
+        // vrrp_sync.c: one member becoming master takes the others with it; one going back
+        // to backup takes the masters back too.
+        let follow = match (from, to) {
+            (State::Backup, State::Master) => Some(true),
+            (State::Master, State::Backup) => Some(false),
+            _ => None,
+        };
+        if let Some(master) = follow {
+            if self.group_state(g) != Some(to) {
+                info!(
+                    "VRRP_Group({}) Syncing instances to {} state",
+                    self.groups[g.index()].cfg.name,
+                    to.as_str()
+                );
+            }
+            for i in 0..self.groups[g.index()].members.len() {
+                let m = self.groups[g.index()].members[i];
+                if m == k {
+                    continue;
+                }
+                if master {
+                    self.slots[m].machine.sync_master(now);
+                } else {
+                    self.slots[m].machine.sync_backup(now);
+                }
+                self.drain(m, now);
+            }
+        }
+        if let Some(state) = self.group_state(g) {
+            let group = &mut self.groups[g.index()];
+            if group.state != state {
+                group.state = state;
+                self.queue.push_back(Pending::Out(Output::GroupTransition {
+                    group: g,
+                    to: state,
+                }));
+            }
+        }
+    }
+
+    /// The group's state when its members agree: FAULT if one is in FAULT, else the state
+    /// all share; `None` in between.
+    fn group_state(&self, g: GroupId) -> Option<State> {
+        let members = &self.groups[g.index()].members;
+        let state = |m: &usize| self.slots[*m].machine.state();
+        if members.iter().any(|m| state(m) == State::Fault) {
+            return Some(State::Fault);
+        }
+        let first = state(members.first()?);
+        members.iter().all(|m| state(m) == first).then_some(first)
+    }
+
+    pub fn groups(&self) -> impl Iterator<Item = GroupId> {
+        (0..self.groups.len() as u16).map(GroupId)
+    }
+
+    pub fn group_config(&self, g: GroupId) -> &SyncGroup {
+        &self.groups[g.index()].cfg
+    }
+
+    pub fn group_state_now(&self, g: GroupId) -> State {
+        self.groups[g.index()].state
+    }
+
     /// Moves instance `k`'s queued actions into the output queue.
-    fn drain(&mut self, k: usize) {
+    fn drain(&mut self, k: usize, now: Instant) {
         let inst = InstId(k as u16);
         while let Some(action) = self.slots[k].machine.poll_action() {
+            if let Action::StateChanged { from, to } = action {
+                self.state_changed(k, from, to, now);
+                continue;
+            }
             let s = &mut self.slots[k];
             match action {
                 Action::SendAdvert { priority } => self.queue.push_back(Pending::Advert {
@@ -688,29 +915,8 @@ impl Router {
                             }));
                     }
                 }
-                Action::StateChanged { from, to } => {
-                    let f = s.faults;
-                    let only_pending =
-                        !f.interface && f.tracked_interfaces == 0 && f.scripts == f.scripts_pending;
-                    if from == State::Initialize && to == State::Fault && only_pending {
-                        // Waiting for the first verdict of a script is not news for the host.
-                        continue;
-                    }
-                    if to == State::Master {
-                        s.counters.became_master += 1;
-                    }
-                    if from == State::Master {
-                        s.counters.released_master += 1;
-                        s.lower_masters.clear();
-                    }
-                    let priority = s.machine.priority();
-                    self.queue.push_back(Pending::Out(Output::Transition {
-                        inst,
-                        from,
-                        to,
-                        priority,
-                    }));
-                }
+                // Handled above, outside the borrow of the slot.
+                Action::StateChanged { .. } => {}
             }
         }
     }

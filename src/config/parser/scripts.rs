@@ -185,3 +185,122 @@ pub(super) fn check_tracked_scripts(
     }
     Ok(())
 }
+
+pub(super) fn sync_group(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<(), ConfigError> {
+    if node.words.len() != 2 {
+        return Err(node.err("needs exactly one name"));
+    }
+    let name = &node.words[1];
+    if top.sync_groups.iter().any(|g| &g.name == name) {
+        return Err(node.err(format!("vrrp_sync_group {name} is already defined")));
+    }
+    let mut g = SyncGroup {
+        name: name.clone(),
+        at: node.at.clone(),
+        members: Vec::new(),
+        track_interfaces: Vec::new(),
+        track_scripts: Vec::new(),
+        notify: Notify::default(),
+        tracking_weight: false,
+    };
+    let place = format!("vrrp_sync_group {name}");
+    dispatch(&mut g, node.children(), GROUP, GROUP_KNOWN, &place, ctx)?;
+    top.sync_groups.push(g);
+    Ok(())
+}
+
+const GROUP: Table<SyncGroup> = &[
+    ("group", Shape::Block, |g, n, _| {
+        for line in n.children() {
+            if line.block.is_some() {
+                return Err(line.err("unexpected { } block"));
+            }
+            g.members.extend(line.words.iter().cloned());
+        }
+        Ok(())
+    }),
+    ("track_interface", Shape::Block, |g, n, _| {
+        track_block(n, &mut g.track_interfaces)
+    }),
+    ("track_script", Shape::Block, |g, n, _| {
+        track_block(n, &mut g.track_scripts)
+    }),
+    ("notify_master", Shape::Value, |g, n, _| {
+        g.notify.master = Some(command(n));
+        Ok(())
+    }),
+    ("notify_backup", Shape::Value, |g, n, _| {
+        g.notify.backup = Some(command(n));
+        Ok(())
+    }),
+    ("notify_fault", Shape::Value, |g, n, _| {
+        g.notify.fault = Some(command(n));
+        Ok(())
+    }),
+    ("notify_stop", Shape::Value, |g, n, _| {
+        g.notify.stop = Some(command(n));
+        Ok(())
+    }),
+    ("notify", Shape::Value, |g, n, _| {
+        g.notify.generic = Some(command(n));
+        Ok(())
+    }),
+    ("sync_group_tracking_weight", Shape::Flag, |g, _, _| {
+        g.tracking_weight = true;
+        Ok(())
+    }),
+    ("global_tracking", Shape::Flag, |g, n, _| {
+        n.warn(format_args!(
+            "global_tracking is deprecated: use track_interface/script on the sync group"
+        ));
+        g.tracking_weight = true;
+        Ok(())
+    }),
+];
+
+/// Sync group keywords keepalived 2.2.7 knows that we do not act on yet.
+const GROUP_KNOWN: &str = "track_file track_process track_bfd smtp_alert notify_deleted";
+
+/// Members exist and belong to one group; tracked scripts exist. keepalived drops a group
+/// with a bad member (with a message); we refuse it so `-t` and a start agree.
+pub(super) fn check_sync_groups(
+    groups: &[SyncGroup],
+    instances: &[VrrpInstance],
+    scripts: &[VrrpScript],
+) -> Result<(), ConfigError> {
+    let err = |g: &SyncGroup, m: String| invalid(&g.at, Some("vrrp_sync_group"), m);
+    for (k, g) in groups.iter().enumerate() {
+        if g.members.is_empty() {
+            return Err(err(
+                g,
+                format!("({}) group {{ }} names no instance", g.name),
+            ));
+        }
+        if g.members.len() == 1 {
+            warn!(
+                "{}: vrrp_sync_group: ({}) has only 1 instance: this probably isn't what you want",
+                g.at, g.name
+            );
+        }
+        for (i, m) in g.members.iter().enumerate() {
+            if !instances.iter().any(|inst| &inst.name == m) {
+                return Err(err(g, format!("({}) instance {m} does not exist", g.name)));
+            }
+            let twice =
+                g.members[..i].contains(m) || groups[..k].iter().any(|o| o.members.contains(m));
+            if twice {
+                return Err(err(
+                    g,
+                    format!("({}) instance {m} is in a sync group twice", g.name),
+                ));
+            }
+        }
+        for t in &g.track_scripts {
+            if !scripts.iter().any(|s| s.name == t.name) {
+                let m = format!("({}) track script {} not found", g.name, t.name);
+                return Err(invalid(&t.at, Some("track_script"), m));
+            }
+        }
+    }
+    Ok(())
+}

@@ -24,6 +24,7 @@ enum Seen {
     State(State, u8),
     LowerMaster,
     Run(ScriptId),
+    Group(State),
 }
 
 struct Node {
@@ -111,6 +112,7 @@ impl Net {
                     Output::Transition { to, priority, .. } => Seen::State(to, priority),
                     Output::LowerPriorityMaster { .. } => Seen::LowerMaster,
                     Output::RunScript(id) => Seen::Run(id),
+                    Output::GroupTransition { to, .. } => Seen::Group(to),
                 };
                 self.nodes[k].log.push((self.now, seen));
             }
@@ -373,4 +375,110 @@ fn adverts_for_unknown_interfaces_or_vrids_are_ignored() {
     net.nodes[0].r.handle_datagram(ETH0, &junk, now);
     net.nodes[0].r.handle_datagram(ETH0, &[], now);
     assert_eq!(net.nodes[0].r.counters(InstId(0)).adverts_rx, 0);
+}
+
+/// Two instances on eth0 (VRIDs 51 and 52) in one sync group; VI_2 tracks eth1.
+fn group_conf(prio: u8, group_extra: &str) -> Config {
+    let inst = |name: &str, vrid: u8, vip: u8, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n interface eth0\n virtual_router_id {vrid}\n priority {prio}\n \
+             advert_int 1\n version 3\n virtual_ipaddress {{ 192.0.2.{vip} }}\n{extra}}}\n"
+        )
+    };
+    let text = format!(
+        "{}{}vrrp_sync_group G {{\n group {{\n VI_1\n VI_2\n }}\n{group_extra}}}\n",
+        inst("VI_1", 51, 100, ""),
+        inst("VI_2", 52, 101, "track_interface {\n eth1 weight 10\n}\n"),
+    );
+    parse_str(&text, Path::new("/nonexistent/k.conf")).unwrap()
+}
+
+fn groups(n: &Node) -> Vec<State> {
+    n.log
+        .iter()
+        .filter_map(|(_, s)| match s {
+            Seen::Group(st) => Some(*st),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn sync_group_members_fail_over_together() {
+    let mut net = Net::new(vec![group_conf(100, ""), group_conf(90, "")]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    let states = |net: &Net, k: usize| {
+        let r = &net.nodes[k].r;
+        (r.state(InstId(0)), r.state(InstId(1)))
+    };
+    assert_eq!(states(&net, 0), (State::Master, State::Master));
+    assert_eq!(states(&net, 1), (State::Backup, State::Backup));
+    assert_eq!(groups(&net.nodes[0]), [State::Backup, State::Master]);
+    // The sync group turned VI_2's weighted interface tracking off: no +10.
+    assert_eq!(net.nodes[0].r.priority(InstId(1)), 100);
+    // VI_2's tracked interface goes down (weight 0 now): VI_2 FAULT, VI_1 follows into FAULT,
+    // the peer takes both.
+    let now = net.now;
+    net.nodes[0].r.handle_link(ETH1, false, false, now);
+    net.flush();
+    assert_eq!(states(&net, 0), (State::Fault, State::Fault));
+    assert!(net.nodes[0].r.faults(InstId(0)).sync_group);
+    assert!(!net.nodes[0].r.faults(InstId(0)).interface);
+    let t = net.secs(2.0);
+    net.run_until(t);
+    assert_eq!(states(&net, 1), (State::Master, State::Master));
+    assert_eq!(groups(&net.nodes[1]), [State::Backup, State::Master]);
+    // Back up: both members leave FAULT together and preempt back.
+    let now = net.now;
+    net.nodes[0].r.handle_link(ETH1, true, false, now);
+    net.flush();
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!(states(&net, 0), (State::Master, State::Master));
+    assert_eq!(states(&net, 1), (State::Backup, State::Backup));
+    assert_eq!(
+        groups(&net.nodes[0]),
+        [
+            State::Backup,
+            State::Master,
+            State::Fault,
+            State::Backup,
+            State::Master
+        ]
+    );
+}
+
+#[test]
+fn one_member_losing_an_election_takes_the_group_back_to_backup() {
+    // Node 0 is master of both; node 1 has VI_1 only at a higher priority (no group there):
+    // when node 0's VI_1 hears it, VI_1 goes to backup and VI_2 follows.
+    let mut net = Net::new(vec![group_conf(100, "")]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!(net.nodes[0].r.state(InstId(1)), State::Master);
+    let other = conf(200, "", "").instances[0].clone();
+    let mut c = Config {
+        instances: vec![other],
+        ..group_conf(100, "")
+    };
+    c.sync_groups.clear();
+    let mut r = Router::new(&c, net.now).unwrap();
+    r.set_link("eth0", ETH0, true, MAC, Some(addr(9)), net.now);
+    r.start(net.now);
+    net.nodes.push(Node {
+        r,
+        log: Vec::new(),
+        mute: false,
+        deaf: false,
+    });
+    let t = net.secs(6.0);
+    net.run_until(t);
+    assert_eq!(net.nodes[1].r.state(InstId(0)), State::Master);
+    let r0 = &net.nodes[0].r;
+    assert_eq!(
+        (r0.state(InstId(0)), r0.state(InstId(1))),
+        (State::Backup, State::Backup)
+    );
+    assert_eq!(groups(&net.nodes[0]).last(), Some(&State::Backup));
 }
