@@ -473,3 +473,112 @@ fn sync_group_moves_both_vips_and_notifies_the_group() {
     );
     assert_eq!(lines(&log), expect);
 }
+
+/// Every mail in a Maildir's `new/`, as text.
+fn maildir_mails(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir.join("new"))
+        .map(|rd| {
+            rd.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn smtp_alerts_reach_a_real_server_and_a_dead_server_delays_nothing() {
+    let Some(mut lab) = Lab::new("hooks_smtp", 2) else {
+        return;
+    };
+    let maildir = lab.dir().join("Maildir");
+    // A real SMTP server on the client host (192.0.2.3:2525).
+    let mut server = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.netns("c"),
+            "/usr/bin/python3",
+            "-m",
+            "aiosmtpd",
+            "-n",
+        ])
+        .args(["-l", "192.0.2.3:2525", "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(&maildir)
+        .spawn()
+        .expect("aiosmtpd runs (apt-get install python3-aiosmtpd)");
+    let up = poll_until(Duration::from_secs(10), || {
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.netns("c"),
+                "ss",
+                "-ltn",
+                "sport = :2525",
+            ])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("2525"))
+    });
+    assert!(up, "aiosmtpd listens");
+    let global = |server: &str| {
+        format!(
+            "global_defs {{\n    router_id test\n    notification_email {{\n        admin@example.com\n        \
+             ops@example.com\n    }}\n    notification_email_from kr@example.com\n    \
+             smtp_server {server}\n    smtp_connect_timeout 2\n    smtp_alert\n}}\n"
+        )
+    };
+    let strip = |c: String| c.replacen("global_defs {\n    router_id test\n}\n", "", 1);
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start(
+        "n1",
+        RS,
+        &format!("{}{}", global("192.0.2.3 2525"), strip(a.conf())),
+    );
+    // n2's server is a dead address: its alerts time out, its VRRP does not notice.
+    lab.start(
+        "n2",
+        RS,
+        &format!("{}{}", global("192.0.2.99 2525"), strip(b.conf())),
+    );
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    let mastered = poll_until(Duration::from_secs(10), || {
+        maildir_mails(&maildir)
+            .iter()
+            .any(|m| m.contains("Subject: [test] VRRP Instance VI_1 - Entering MASTER state"))
+    });
+    let mails = maildir_mails(&maildir);
+    assert!(
+        mastered,
+        "the MASTER alert arrives: {mails:#?}\n{}",
+        lab.log("n1")
+    );
+    let m = mails.iter().find(|m| m.contains("MASTER state")).unwrap();
+    assert!(
+        m.contains("From: kr@example.com") || m.contains("From: <kr@example.com>"),
+        "{m}"
+    );
+    assert!(
+        m.contains("admin@example.com") && m.contains("ops@example.com"),
+        "{m}"
+    );
+    assert!(
+        m.contains("=> VRRP Instance is now owning VRRP VIPs <="),
+        "{m}"
+    );
+    // n2 is still a healthy backup, and takes over on SIGTERM of n1 while its mails fail.
+    lab.stop("n1");
+    lab.wait_holders(VIP, &["n2"], Duration::from_secs(3), "n2 takes over");
+    let stopping = poll_until(Duration::from_secs(5), || {
+        maildir_mails(&maildir)
+            .iter()
+            .any(|m| m.contains("VI_1 - Stopping"))
+    });
+    assert!(
+        stopping,
+        "n1's Stopping alert went out before it exited:\n{}",
+        lab.log("n1")
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -100,6 +100,49 @@ pub struct GlobalDefs {
     /// writes one line per transition to each.
     pub notify_fifo: Option<Fifo>,
     pub vrrp_notify_fifo: Option<Fifo>,
+    pub smtp: Smtp,
+}
+
+/// The SMTP alert settings of `global_defs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Smtp {
+    /// `smtp_server ADDR [PORT]` (port 25 by default).
+    pub server: Option<std::net::SocketAddr>,
+    /// `smtp_helo_name` (default: the host name).
+    pub helo_name: Option<String>,
+    /// `notification_email_from` (default: `keepalived@` the host name).
+    pub from: Option<String>,
+    /// `notification_email { }`.
+    pub emails: Vec<String>,
+    /// `smtp_connect_timeout` (default 30 s).
+    pub connect_timeout: Duration,
+    /// `smtp_alert [BOOL]` and `smtp_alert_vrrp [BOOL]`: unset is `None`.
+    pub alert: Option<bool>,
+    pub alert_vrrp: Option<bool>,
+}
+
+impl Default for Smtp {
+    fn default() -> Self {
+        Smtp {
+            server: None,
+            helo_name: None,
+            from: None,
+            emails: Vec::new(),
+            connect_timeout: Duration::from_secs(30),
+            alert: None,
+            alert_vrrp: None,
+        }
+    }
+}
+
+impl Smtp {
+    /// Whether an instance or group with `smtp_alert` set to `own` mails its transitions
+    /// (keepalived: its own setting, else `smtp_alert_vrrp`, else `smtp_alert`, else no), given
+    /// a server and recipients.
+    pub fn alerts(&self, own: Option<bool>) -> bool {
+        let on = own.or(self.alert_vrrp).or(self.alert).unwrap_or(false);
+        on && self.server.is_some() && !self.emails.is_empty()
+    }
 }
 
 /// A notify FIFO and the script keepalived starts to read it (`*_fifo_script`).
@@ -184,6 +227,8 @@ pub struct SyncGroup {
     /// turns weighted tracking of members off: interfaces become weight 0, weighted scripts
     /// are ignored).
     pub tracking_weight: bool,
+    /// `smtp_alert [BOOL]` in the group.
+    pub smtp_alert: Option<bool>,
 }
 
 /// The `notify_*` commands of an instance (or sync group).
@@ -214,6 +259,7 @@ impl Default for GlobalDefs {
             script_user: None,
             notify_fifo: None,
             vrrp_notify_fifo: None,
+            smtp: Smtp::default(),
         }
     }
 }
@@ -361,6 +407,8 @@ pub struct VrrpInstance {
     /// `track_script { }`: names of `vrrp_script` blocks (checked to exist).
     pub track_scripts: Vec<Track>,
     pub notify: Notify,
+    /// `smtp_alert [BOOL]` in the instance.
+    pub smtp_alert: Option<bool>,
 }
 
 impl VrrpInstance {

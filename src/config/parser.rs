@@ -433,6 +433,35 @@ const GLOBAL: Table<GlobalDefs> = &[
     ("vrrp_notify_fifo_script", Shape::Value, |g, n, _| {
         scripts::fifo_script(&mut g.vrrp_notify_fifo, n)
     }),
+    ("smtp_server", Shape::Value, |g, n, _| {
+        scripts::smtp_server(g, n)
+    }),
+    ("smtp_helo_name", Shape::Value, |g, n, _| {
+        g.smtp.helo_name = Some(n.words[1].clone());
+        Ok(())
+    }),
+    ("notification_email_from", Shape::Value, |g, n, _| {
+        g.smtp.from = Some(n.words[1].clone());
+        Ok(())
+    }),
+    ("notification_email", Shape::Block, |g, n, _| {
+        for line in n.children() {
+            g.smtp.emails.extend(line.words.iter().cloned());
+        }
+        Ok(())
+    }),
+    ("smtp_connect_timeout", Shape::Value, |g, n, _| {
+        g.smtp.connect_timeout = Duration::from_secs(uint(n, 1, 1, 3600)?.into());
+        Ok(())
+    }),
+    ("smtp_alert", Shape::Flag, |g, n, _| {
+        g.smtp.alert = Some(scripts::flag(n)?);
+        Ok(())
+    }),
+    ("smtp_alert_vrrp", Shape::Flag, |g, n, _| {
+        g.smtp.alert_vrrp = Some(scripts::flag(n)?);
+        Ok(())
+    }),
 ];
 
 /// keepalived's garp delay maximum, UINT_MAX / TIMER_HZ seconds.
@@ -456,9 +485,8 @@ fn garp_refresh(n: &Node) -> Result<Option<Duration>, ConfigError> {
 #[rustfmt::skip]
 const GLOBAL_KNOWN: &str = "\
     process_names process_name vrrp_process_name checker_process_name lvs_process_name \
-    bfd_process_name notification_email_from smtp_server smtp_helo_name smtp_connect_timeout \
-    notification_email smtp_alert startup_script startup_script_timeout shutdown_script \
-    shutdown_script_timeout max_auto_priority min_auto_priority_delay smtp_alert_vrrp \
+    bfd_process_name startup_script startup_script_timeout shutdown_script \
+    shutdown_script_timeout max_auto_priority min_auto_priority_delay \
     smtp_alert_checker checker_log_all_failures dynamic_interfaces no_email_faults \
     default_interface disable_local_igmp lvs_timeouts lvs_flush lvs_flush_on_stop \
     lvs_flush_onstop lvs_sync_daemon lvs_id vrrp_mcast_group6 vrrp_garp_master_refresh_repeat \
@@ -526,6 +554,7 @@ struct Draft {
     track_interfaces: Vec<Track>,
     track_scripts: Vec<Track>,
     notify: Notify,
+    smtp_alert: Option<bool>,
 }
 
 impl Draft {
@@ -558,6 +587,7 @@ impl Draft {
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
             notify: Notify::default(),
+            smtp_alert: None,
         }
     }
 
@@ -804,6 +834,7 @@ impl Draft {
             track_interfaces: self.track_interfaces,
             track_scripts: self.track_scripts,
             notify: self.notify,
+            smtp_alert: self.smtp_alert,
         })
     }
 }
@@ -959,6 +990,10 @@ const INSTANCE: Table<Draft> = &[
         d.notify.master_rx_lower_pri = Some(scripts::command(n));
         Ok(())
     }),
+    ("smtp_alert", Shape::Flag, |d, n, _| {
+        d.smtp_alert = Some(scripts::flag(n)?);
+        Ok(())
+    }),
 ];
 
 /// vrrp_instance keywords keepalived 2.2.7 knows that we do not act on yet.
@@ -968,7 +1003,7 @@ const INSTANCE_KNOWN: &str = "\
     old_unicast_checksum native_ipv6 vrf track_file \
     track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries \
     linkbeat_use_polling virtual_routes virtual_rules skip_check_adv_addr strict_mode debug \
-    notify_deleted smtp_alert notify_priority_changes lvs_sync_daemon_interface \
+    notify_deleted notify_priority_changes lvs_sync_daemon_interface \
     garp_master_refresh_repeat garp_lower_prio_delay garp_lower_prio_repeat \
     down_timer_adverts garp_extra_if vmac_garp_intvl lower_prio_no_advert \
     higher_prio_send_advert kernel_rx_buf_size";

@@ -10,3 +10,8 @@ pub fn now() -> Instant {
         Err(_) => Instant::ZERO,
     }
 }
+
+/// Seconds since the epoch on CLOCK_REALTIME (mail Date headers, dumps).
+pub fn wall_secs() -> i64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME).map_or(0, |ts| ts.tv_sec())
+}

@@ -6,13 +6,14 @@
 use super::arp_sock::ArpSocket;
 use super::children::{Children, Job, RunAs};
 use super::fifo::Fifo;
+use super::mail::{Mail, MAX_MAILS};
 use super::poller::{Poller, Token};
 use super::rtnl::{LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
 use super::{clock, stats};
 use crate::config::Config;
-use crate::notify::{self, Notifier};
+use crate::notify::{self, smtp, Notifier};
 use crate::time::Instant;
 use crate::track::script::Exit;
 use crate::vrrp::router::{GroupId, InstId, Output, Router};
@@ -26,7 +27,8 @@ use std::os::fd::AsRawFd;
 /// Packets read from one socket per wake-up before timers are served again.
 const RX_BUDGET: usize = 32;
 
-/// How long a stop waits for the notify scripts it queued (keepalived gives notify_stop 1 s).
+/// How long a stop waits for the notify scripts and SMTP alerts it queued (keepalived gives
+/// notify_stop 1 s).
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
 pub struct Daemon {
@@ -49,6 +51,13 @@ pub struct Daemon {
     script_run_as: Vec<Option<RunAs>>,
     /// Commands that could not be started, logged once each.
     failed_commands: Vec<String>,
+    /// SMTP alerts in flight, the settings they go out with (None: no alerts configured), the
+    /// state each owner (instances, then groups) last mailed about, the next alert's id.
+    mails: Vec<Mail>,
+    smtp: Option<crate::notify::smtp::Settings>,
+    router_id: String,
+    last_mailed: Vec<Option<State>>,
+    next_mail: u32,
     stats_path: std::path::PathBuf,
     stats_buf: String,
     ready: Vec<Token>,
@@ -91,6 +100,24 @@ impl Daemon {
             );
         }
         let n = config.instances.len();
+        let host = super::fs::host_name().unwrap_or_else(|| "localhost".to_string());
+        let router_id = config
+            .global
+            .router_id
+            .clone()
+            .unwrap_or_else(|| host.clone());
+        let s = &config.global.smtp;
+        let smtp = s.server.map(|server| crate::notify::smtp::Settings {
+            server,
+            helo_name: s.helo_name.clone().unwrap_or_else(|| host.clone()),
+            from: s
+                .from
+                .clone()
+                .unwrap_or_else(|| format!("keepalived@{host}")),
+            recipients: s.emails.clone(),
+            timeout: s.connect_timeout,
+        });
+        let owners = n + config.sync_groups.len();
         let mut d = Daemon {
             router,
             rtnl,
@@ -105,6 +132,11 @@ impl Daemon {
             run_as,
             script_run_as,
             failed_commands: Vec::new(),
+            mails: Vec::new(),
+            smtp,
+            router_id,
+            last_mailed: vec![None; owners],
+            next_mail: 0,
             stats_path: stats::stats_path(),
             stats_buf: String::with_capacity(1024 * (n + 1)),
             ready: Vec::with_capacity(8),
@@ -180,12 +212,7 @@ impl Daemon {
         self.flush(now);
         loop {
             let now = clock::now();
-            let deadline = self
-                .router
-                .poll_timeout()
-                .into_iter()
-                .chain(self.children.poll_timeout())
-                .min();
+            let deadline = self.deadline();
             self.poller.wait(now, deadline)?;
             self.ready.clear();
             self.ready.extend(self.poller.ready());
@@ -198,9 +225,83 @@ impl Daemon {
                     }
                     Token::Links => self.on_links(),
                     Token::Vrrp(ifindex) => self.on_vrrp_readable(ifindex),
+                    Token::Mail(id) => self.on_mail_ready(id),
                 }
             }
             self.fire_timers();
+        }
+    }
+
+    /// The earliest deadline of the router, the children's kill timers and the mails.
+    fn deadline(&self) -> Option<Instant> {
+        let mails = self.mails.iter().filter_map(Mail::poll_timeout);
+        self.router
+            .poll_timeout()
+            .into_iter()
+            .chain(self.children.poll_timeout())
+            .chain(mails)
+            .min()
+    }
+
+    fn on_mail_ready(&mut self, id: u32) {
+        let Some(k) = self.mails.iter().position(|m| m.id == id) else {
+            return;
+        };
+        let now = clock::now();
+        self.mails[k].handle_ready(&mut self.rx_buf, now);
+        self.mail_progress(k);
+    }
+
+    /// After a mail moved: poll for what it waits for next, or log its end and drop it.
+    fn mail_progress(&mut self, k: usize) {
+        let m = &self.mails[k];
+        if let Some(outcome) = m.outcome() {
+            info!("{}", outcome.log_line(m.server()));
+            self.poller.remove(Token::Mail(m.id));
+            self.mails.swap_remove(k);
+        } else {
+            self.poller.want_write(Token::Mail(m.id), m.wants_write());
+        }
+    }
+
+    /// Mails `message` unless too many are in flight.
+    fn send_mail(&mut self, message: &crate::notify::smtp::Message, now: Instant) {
+        let Some(settings) = &self.smtp else { return };
+        if self.mails.len() >= MAX_MAILS {
+            warn!(
+                "SMTP alert dropped ({MAX_MAILS} in flight): {}",
+                message.subject
+            );
+            return;
+        }
+        self.next_mail = self.next_mail.wrapping_add(1);
+        debug!("SMTP alert {}: {}", self.next_mail, message.subject);
+        match Mail::start(self.next_mail, settings, message, now) {
+            Ok(m) => {
+                self.poller.add(m.fd(), Token::Mail(m.id));
+                self.mails.push(m);
+                let k = self.mails.len() - 1;
+                self.mail_progress(k);
+            }
+            Err(e) => warn!("SMTP alert: {e}"),
+        }
+    }
+
+    /// keepalived's rule: mail when alerts are on for the owner and its state differs from
+    /// the last one mailed about.
+    fn alert(
+        &mut self,
+        owner: usize,
+        own: Option<bool>,
+        to: State,
+        message: impl FnOnce(&str) -> Option<crate::notify::smtp::Message>,
+    ) {
+        if !self.config.global.smtp.alerts(own) || self.last_mailed[owner] == Some(to) {
+            return;
+        }
+        self.last_mailed[owner] = Some(to);
+        if let Some(m) = message(&self.router_id) {
+            self.send_mail(&m, clock::now());
         }
     }
 
@@ -222,6 +323,16 @@ impl Daemon {
         self.router.handle_timeout(now);
         self.children.handle_timeout(now);
         self.flush(now);
+        self.mail_timeouts(now);
+    }
+
+    fn mail_timeouts(&mut self, now: Instant) {
+        for k in (0..self.mails.len()).rev() {
+            if self.mails[k].poll_timeout().is_some_and(|t| t <= now) {
+                self.mails[k].handle_timeout(now);
+                self.mail_progress(k);
+            }
+        }
     }
 
     /// Handles pending signals; true when the daemon must stop.
@@ -273,18 +384,26 @@ impl Daemon {
         let end = start + STOP_GRACE;
         loop {
             let now = clock::now();
-            if self.notifier.is_idle() || now >= end {
+            if self.notifier.is_idle() && self.mails.is_empty() || now >= end {
                 break;
             }
-            let _ = self
-                .poller
-                .wait(now, Some(end.min(now + Duration::from_millis(20))));
-            // Only children matter now; reading the signalfd keeps the wait from spinning.
+            let wake = end.min(now + Duration::from_millis(20));
+            let _ = self.poller.wait(now, Some(wake));
+            // Only children and mails matter now; reading the signalfd keeps the wait from
+            // spinning.
             while self.signals.pending().is_some() {}
             self.reap();
+            self.ready.clear();
+            self.ready.extend(self.poller.ready());
+            for k in 0..self.ready.len() {
+                if let Token::Mail(id) = self.ready[k] {
+                    self.on_mail_ready(id);
+                }
+            }
+            self.mail_timeouts(clock::now());
         }
-        if !self.notifier.is_idle() {
-            warn!("notify scripts still queued or running at exit");
+        if !self.notifier.is_idle() || !self.mails.is_empty() {
+            warn!("notify scripts or SMTP alerts still under way at exit");
         }
         self.children.terminate_all();
     }
@@ -461,6 +580,14 @@ impl Daemon {
         for f in &mut self.fifos {
             f.write_line(&line);
         }
+        let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
+        self.alert(inst.index(), own, to, |router_id| {
+            Some(smtp::instance_alert(
+                router_id,
+                &name,
+                smtp::AlertState::from_vrrp(to),
+            ))
+        });
     }
 
     /// A sync group's notify scripts run in their own queue, after the instances' count.
@@ -474,6 +601,10 @@ impl Daemon {
         for f in &mut self.fifos {
             f.write_line(&line);
         }
+        let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
+        self.alert(owner, own, to, |router_id| {
+            smtp::group_alert(router_id, &name, smtp::AlertState::from_vrrp(to))
+        });
     }
 
     fn set_vips(&mut self, inst: InstId, add: bool) {

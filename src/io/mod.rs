@@ -10,6 +10,7 @@ mod detach;
 mod fifo;
 pub mod fs;
 pub mod log;
+mod mail;
 mod pidfile;
 mod poller;
 pub mod rtnl;

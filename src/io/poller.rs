@@ -17,6 +17,8 @@ pub enum Token {
     Links,
     /// The VRRP socket of the interface with this ifindex.
     Vrrp(u32),
+    /// The connection of the SMTP alert with this id.
+    Mail(u32),
 }
 
 #[derive(Default)]
@@ -26,6 +28,7 @@ pub struct Poller {
 }
 
 impl Poller {
+    /// Registers `fd` for readability.
     pub fn add(&mut self, fd: RawFd, token: Token) {
         self.remove(token);
         self.fds.push(libc::pollfd {
@@ -34,6 +37,17 @@ impl Poller {
             revents: 0,
         });
         self.tokens.push(token);
+    }
+
+    /// Also waits for `token` to be writable (or stops waiting for it).
+    pub fn want_write(&mut self, token: Token, write: bool) {
+        if let Some(k) = self.tokens.iter().position(|t| *t == token) {
+            self.fds[k].events = if write {
+                libc::POLLIN | libc::POLLOUT
+            } else {
+                libc::POLLIN
+            };
+        }
     }
 
     pub fn remove(&mut self, token: Token) {
@@ -76,9 +90,10 @@ impl Poller {
         Ok(())
     }
 
-    /// The tokens the last wait found readable (or in error: a read tells which).
+    /// The tokens the last wait found readable, writable when asked, or in error (a read or
+    /// write tells which).
     pub fn ready(&self) -> impl Iterator<Item = Token> + '_ {
-        let mask = libc::POLLIN | libc::POLLERR | libc::POLLHUP;
+        let mask = libc::POLLIN | libc::POLLOUT | libc::POLLERR | libc::POLLHUP;
         self.fds
             .iter()
             .zip(&self.tokens)

@@ -452,6 +452,7 @@ mod tests {
             track_interfaces: vec![],
             track_scripts: vec![],
             notify: Default::default(),
+            smtp_alert: None,
         }
     }
 

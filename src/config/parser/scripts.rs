@@ -202,6 +202,7 @@ pub(super) fn sync_group(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<()
         track_scripts: Vec::new(),
         notify: Notify::default(),
         tracking_weight: false,
+        smtp_alert: None,
     };
     let place = format!("vrrp_sync_group {name}");
     dispatch(&mut g, node.children(), GROUP, GROUP_KNOWN, &place, ctx)?;
@@ -249,6 +250,10 @@ const GROUP: Table<SyncGroup> = &[
         g.tracking_weight = true;
         Ok(())
     }),
+    ("smtp_alert", Shape::Flag, |g, n, _| {
+        g.smtp_alert = Some(flag(n)?);
+        Ok(())
+    }),
     ("global_tracking", Shape::Flag, |g, n, _| {
         n.warn(format_args!(
             "global_tracking is deprecated: use track_interface/script on the sync group"
@@ -259,7 +264,7 @@ const GROUP: Table<SyncGroup> = &[
 ];
 
 /// Sync group keywords keepalived 2.2.7 knows that we do not act on yet.
-const GROUP_KNOWN: &str = "track_file track_process track_bfd smtp_alert notify_deleted";
+const GROUP_KNOWN: &str = "track_file track_process track_bfd notify_deleted";
 
 /// Members exist and belong to one group; tracked scripts exist. keepalived drops a group
 /// with a bad member (with a message); we refuse it so `-t` and a start agree.
@@ -302,5 +307,30 @@ pub(super) fn check_sync_groups(
             }
         }
     }
+    Ok(())
+}
+
+/// keepalived's optional boolean after a flag keyword: none is true.
+pub(super) fn flag(n: &Node) -> Result<bool, ConfigError> {
+    match n.words.get(1).map(|w| w.to_ascii_lowercase()).as_deref() {
+        None | Some("true" | "yes" | "on") => Ok(true),
+        Some("false" | "no" | "off") => Ok(false),
+        Some(w) => Err(n.err(format!("'{w}' is not true or false"))),
+    }
+}
+
+/// `smtp_server ADDR [PORT]`: an address, not a name (a name would need a blocking lookup).
+pub(super) fn smtp_server(g: &mut GlobalDefs, n: &Node) -> Result<(), ConfigError> {
+    let addr = n.words[1].parse::<IpAddr>().map_err(|_| {
+        n.err(format!(
+            "'{}' is not an IP address (host names are not resolved: give the address)",
+            n.words[1]
+        ))
+    })?;
+    let port = match n.words.get(2) {
+        Some(_) => uint(n, 2, 1, 65535)? as u16,
+        None => 25,
+    };
+    g.smtp.server = Some(std::net::SocketAddr::new(addr, port));
     Ok(())
 }

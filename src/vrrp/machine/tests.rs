@@ -62,6 +62,7 @@ fn cfg(priority: u8) -> VrrpInstance {
         track_interfaces: vec![],
         track_scripts: vec![],
         notify: Default::default(),
+        smtp_alert: None,
     }
 }
 
