@@ -133,17 +133,13 @@ fn seed_master_config_from_a_guide() {
     assert_eq!(i.vips[0].addr, v4("192.168.192.200"));
     assert_eq!(i.vips[0].prefix_len, 24);
     assert!(i.accept && i.preempt);
-    assert_eq!(
-        keywords(&c),
-        [
-            ("notification_email", true),
-            ("notification_email_from", true),
-            ("smtp_server", true),
-            ("smtp_connect_timeout", true),
-            ("virtual_server", true),
-        ]
-    );
-    let vs = &c.unhandled[4];
+    let smtp = &c.global.smtp;
+    assert_eq!(smtp.from.as_deref(), Some("keepalived@example.loc"));
+    assert_eq!(smtp.server, Some("192.168.200.1:25".parse().unwrap()));
+    assert_eq!(smtp.emails, ["admin@example.loc", "ops@example.loc"]);
+    assert_eq!(smtp.connect_timeout, Duration::from_secs(30));
+    assert_eq!(keywords(&c), [("virtual_server", true)]);
+    let vs = &c.unhandled[0];
     assert_eq!(vs.args, ["192.168.192.200", "80"]);
     assert_eq!(vs.at.line, 31);
     assert!(vs.at.file.ends_with("tests/config/seed-master.conf"));
@@ -191,14 +187,7 @@ fn seed_guide_config_errors_on_its_placeholder_state() {
     assert_eq!(c.interfaces().collect::<Vec<_>>(), ["eth0", "eth1", "eth2"]);
     assert_eq!(
         keywords(&c),
-        [
-            ("notification_email", true),
-            ("notification_email_from", true),
-            ("smtp_server", true),
-            ("smtp_connect_timeout", true),
-            ("vrrp_gna_interval", true),
-            ("vrrp_iptables", true),
-        ]
+        [("vrrp_gna_interval", true), ("vrrp_iptables", true),]
     );
     assert_eq!(i.track_interfaces[0].name, "eth0");
 }
