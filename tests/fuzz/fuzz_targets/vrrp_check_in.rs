@@ -5,7 +5,9 @@
 //! - bits 0..3: the instance, modulo their number, in config order;
 //! - bit 3: `vrrp_skip_check_adv_addr`; bit 4: the datagram's source is the known master;
 //! - bit 5: check the unicast source; bit 6: accept any destination (`UNSPECIFIED`) instead of
-//!   the group (multicast) or `unicast_src_ip` (unicast).
+//!   the group (multicast) or `unicast_src_ip` (unicast);
+//! - bit 7: write the right VRRP checksum first, so that the checks after the checksum
+//!   (destination, address list, unicast source) see mutated adverts too.
 //!
 //! An accepted advert must be one the wire parser accepts too, with the same fields.
 #![no_main]
@@ -100,9 +102,31 @@ fn config() -> &'static Config {
     })
 }
 
+/// The datagram with the VRRP checksum its IPv4 addresses make, where both headers are long
+/// enough to have one.
+fn with_vrrp_checksum(datagram: &[u8]) -> Vec<u8> {
+    let mut fixed = datagram.to_vec();
+    let Ok(ip) = ipv4::Packet::new_checked(datagram) else {
+        return fixed;
+    };
+    let (src, dst) = (ip.src_addr(), ip.dst_addr());
+    let range = usize::from(ip.header_len())..usize::from(ip.total_len());
+    if wire::Packet::new_checked(&fixed[range.clone()]).is_ok() {
+        wire::Packet::new_unchecked(&mut fixed[range]).fill_checksum(src, dst);
+    }
+    fixed
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, datagram)) = data.split_first() else {
         return;
+    };
+    let fixed;
+    let datagram = if selector & 0x80 != 0 {
+        fixed = with_vrrp_checksum(datagram);
+        &fixed[..]
+    } else {
+        datagram
     };
     let cfg = config();
     let inst = &cfg.instances[usize::from(selector & 7) % cfg.instances.len()];

@@ -1,6 +1,7 @@
 //! `wire::ipv4`: any bytes through `Packet::new_checked` + `Repr::parse`; a parsed header
 //! emitted into exactly `buffer_len()` bytes, with the same payload behind it, parses back to
-//! the same `Repr`.
+//! the same `Repr`. The datagram is also parsed with its header checksum made right, so that
+//! a mutated header gets past the checksum check.
 #![no_main]
 
 use keepalived_rs::wire::ipv4::{Packet, Repr};
@@ -26,6 +27,15 @@ fuzz_target!(|data: &[u8]| {
     assert!(header_len <= total_len && total_len <= data.len());
     assert_eq!(p.payload(), &data[header_len..total_len]);
 
+    round_trip(data);
+    let mut fixed = data.to_vec();
+    Packet::new_unchecked(&mut fixed[..]).fill_checksum();
+    assert!(Packet::new_unchecked(&fixed[..]).verify_checksum());
+    round_trip(&fixed);
+});
+
+fn round_trip(data: &[u8]) {
+    let p = Packet::new_checked(data).expect("check_len depends on the checksum");
     let Ok(repr) = Repr::parse(&p) else {
         return;
     };
@@ -36,4 +46,4 @@ fuzz_target!(|data: &[u8]| {
     let again = Packet::new_checked(&out[..]).expect("emitted header fails check_len");
     assert_eq!(Repr::parse(&again), Ok(repr));
     assert_eq!(again.payload(), p.payload());
-});
+}

@@ -1,6 +1,8 @@
 //! `wire::vrrp`: the input is the IPv4 source (4 bytes) and destination (4 bytes) the v3
 //! checksum covers, then the VRRP message. A parsed advert emitted into exactly
 //! `buffer_len()` bytes parses back to the same `Repr`, and emitting that gives the same bytes.
+//! The message is also parsed with its checksum made right, so that a mutated advert gets past
+//! the checksum check.
 #![no_main]
 
 use keepalived_rs::wire::vrrp::{Packet, Repr};
@@ -35,6 +37,15 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(p.addrs_raw().len(), usize::from(p.addr_count()) * 4);
     assert_eq!(p.addrs().count(), usize::from(p.addr_count()));
 
+    round_trip(message, src, dst);
+    let mut fixed = message.to_vec();
+    Packet::new_unchecked(&mut fixed[..]).fill_checksum(src, dst);
+    assert!(Packet::new_unchecked(&fixed[..]).verify_checksum(src, dst));
+    round_trip(&fixed, src, dst);
+});
+
+fn round_trip(message: &[u8], src: Ipv4Addr, dst: Ipv4Addr) {
+    let p = Packet::new_checked(message).expect("check_len depends on the checksum");
     let Ok(repr) = Repr::parse(&p, src, dst) else {
         return;
     };
@@ -47,4 +58,4 @@ fuzz_target!(|data: &[u8]| {
     let mut twice = vec![0u8; back.buffer_len()];
     back.emit(&mut Packet::new_unchecked(&mut twice[..]), src, dst);
     assert_eq!(twice, out);
-});
+}
