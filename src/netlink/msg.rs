@@ -44,8 +44,10 @@ pub const NLMSGERR_ATTR_MSG: u16 = 1;
 const NLA_TYPE_MASK: u16 = 0x3fff;
 
 /// Rounds up to the 4-byte netlink alignment (`NLMSG_ALIGN`, `RTA_ALIGN`).
+/// Saturating: a hostile length near `usize::MAX` (a 32-bit router) must not wrap to 0 and
+/// leave a parse loop where it started.
 pub const fn align(len: usize) -> usize {
-    (len + 3) & !3
+    len.saturating_add(3) & !3
 }
 
 /// What can be wrong with netlink bytes or a request.
@@ -255,7 +257,7 @@ impl<'a> Ack<'a> {
             } else {
                 align(u32_at(p, 4) as usize).max(HEADER_LEN)
             };
-            if let Some(tlvs) = p.get(4 + echoed..) {
+            if let Some(tlvs) = p.get(echoed.saturating_add(4)..) {
                 message = attrs(tlvs)
                     .find(|a| a.kind == NLMSGERR_ATTR_MSG)
                     .and_then(|a| a.as_str());
@@ -340,6 +342,16 @@ impl<'a> MsgWriter<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn align_saturates_instead_of_wrapping_to_zero() {
+        assert_eq!(align(5), 8);
+        assert_eq!(align(8), 8);
+        // On a 32-bit router a hostile nlmsg_len near u32::MAX is near usize::MAX: wrapping
+        // to 0 would leave a parse loop where it started.
+        assert_eq!(align(usize::MAX - 1), usize::MAX & !3);
+        assert_ne!(align(usize::MAX), 0);
+    }
+
     use super::*;
 
     #[test]
