@@ -582,3 +582,45 @@ fn smtp_alerts_reach_a_real_server_and_a_dead_server_delays_nothing() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn a_vip_deleted_from_the_master_comes_back_within_one_advert_interval() {
+    let Some(mut lab) = Lab::new("hooks_restore", 2) else {
+        return;
+    };
+    let (a, b) = (Vrrp::v3(100, "1"), Vrrp::v3(90, "1"));
+    elect(&mut lab, RS, RS, &a, &b);
+    // An operator (or a network manager reconfiguring the interface) deletes the VIP.
+    let t = std::time::Instant::now();
+    let st = std::process::Command::new("ip")
+        .args([
+            "-n",
+            &lab.netns("n1"),
+            "addr",
+            "del",
+            &format!("{VIP}/24"),
+            "dev",
+            "eth0",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let back = poll_until(Duration::from_secs(1), || {
+        lab.holders_now(VIP).contains(&"n1".to_string())
+    });
+    assert!(
+        back,
+        "the VIP is back on n1 within one advert interval (1 s)"
+    );
+    assert!(t.elapsed() < a.advert());
+    assert!(lab
+        .log("n1")
+        .contains("was deleted while master: restoring it"));
+    // And only n1 holds it: the backup was never involved.
+    lab.hold_holders(VIP, &["n1"], Duration::from_millis(1500), "n1 keeps it");
+    lab.wait_client_ping(
+        VIP,
+        Duration::from_secs(3),
+        "the client reaches the VIP again",
+    );
+}

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use keepalived_rs::config::{Scope, VirtualAddr};
-use keepalived_rs::io::rtnl::{LinkMonitor, Rtnl};
+use keepalived_rs::io::rtnl::{Event, LinkMonitor, Rtnl};
 use keepalived_rs::netlink::route::primary_ipv4;
 use keepalived_rs::netlink::{IfAddr, LinkEvent};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -209,8 +209,10 @@ fn wait_event(mon: &mut LinkMonitor, ifindex: u32, want: impl Fn(&LinkEvent) -> 
         let mut found = false;
         let drained = mon
             .drain(&mut buf, |e| {
-                eprintln!("link event: {e:?}");
-                found |= e.ifindex == ifindex && want(&e);
+                if let Event::Link(e) = e {
+                    eprintln!("link event: {e:?}");
+                    found |= e.ifindex == ifindex && want(&e);
+                }
             })
             .unwrap();
         assert!(!drained.overrun);

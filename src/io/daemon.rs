@@ -8,7 +8,7 @@ use super::children::{Children, Job, RunAs};
 use super::fifo::Fifo;
 use super::mail::{Mail, MAX_MAILS};
 use super::poller::{Poller, Token};
-use super::rtnl::{LinkMonitor, Rtnl};
+use super::rtnl::{Event, LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
 use super::{clock, stats};
@@ -409,8 +409,8 @@ impl Daemon {
     }
 
     fn on_links(&mut self) {
-        let mut events: arrayvec::ArrayVec<crate::netlink::route::LinkEvent, 64> =
-            arrayvec::ArrayVec::new();
+        // Our own VIP changes come back as events too: room for a full burst of them.
+        let mut events: arrayvec::ArrayVec<Event, 256> = arrayvec::ArrayVec::new();
         let mut lost = false;
         let mut buf = [0u8; 8192];
         let r = self.links.drain(&mut buf, |ev| {
@@ -431,6 +431,13 @@ impl Daemon {
             Err(e) => warn!("link monitor: {e}"),
         }
         for ev in events {
+            let ev = match ev {
+                Event::Link(ev) => ev,
+                Event::Addr(a) => {
+                    self.router.handle_addr(a.ifindex, a.addr, a.removed, now);
+                    continue;
+                }
+            };
             if ev.removed {
                 if self.vrrp.remove(&ev.ifindex).is_some() {
                     self.poller.remove(Token::Vrrp(ev.ifindex));
@@ -497,6 +504,7 @@ impl Daemon {
                     priority,
                 } => self.transition(inst, from, to, priority),
                 Output::GroupTransition { group, to } => self.group_transition(group, to),
+                Output::RestoreVip { inst, vip } => self.restore_vip(inst, vip),
                 Output::LowerPriorityMaster {
                     inst,
                     from,
@@ -605,6 +613,18 @@ impl Daemon {
         self.alert(owner, own, to, |router_id| {
             smtp::group_alert(router_id, &name, smtp::AlertState::from_vrrp(to))
         });
+    }
+
+    fn restore_vip(&mut self, inst: InstId, vip: usize) {
+        let Some((Some(ifindex), v)) = self.router.vips(inst).nth(vip) else {
+            return;
+        };
+        match self.rtnl.add_addr(ifindex, v) {
+            Ok(()) => {}
+            // Already back (our own re-add raced the notification of an old delete).
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+            Err(e) => error!("restoring {}: {e}", crate::config::ShowIp(v.addr)),
+        }
     }
 
     fn set_vips(&mut self, inst: InstId, add: bool) {

@@ -261,7 +261,15 @@ pub struct Drained {
     pub more: bool,
 }
 
-/// A non-blocking NETLINK_ROUTE socket subscribed to link notifications (RTMGRP_LINK).
+/// A notification the monitor read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Link(LinkEvent),
+    Addr(route::AddrEvent),
+}
+
+/// A non-blocking NETLINK_ROUTE socket subscribed to link and IPv4 address notifications
+/// (RTMGRP_LINK, RTMGRP_IPV4_IFADDR).
 pub struct LinkMonitor {
     fd: OwnedFd,
 }
@@ -269,7 +277,10 @@ pub struct LinkMonitor {
 impl LinkMonitor {
     pub fn open() -> io::Result<Self> {
         Ok(LinkMonitor {
-            fd: route_socket(SockFlag::SOCK_NONBLOCK, route::RTMGRP_LINK)?,
+            fd: route_socket(
+                SockFlag::SOCK_NONBLOCK,
+                route::RTMGRP_LINK | route::RTMGRP_IPV4_IFADDR,
+            )?,
         })
     }
 
@@ -281,12 +292,14 @@ impl LinkMonitor {
     /// Reads queued notifications into `buf` until none is left (or `DRAIN_MAX` datagrams)
     /// and calls `f` for each link event. Does not allocate. A `buf` of 4 KiB holds the
     /// state of any notification; a bigger message is cut but its state still read.
-    pub fn drain(&mut self, buf: &mut [u8], mut f: impl FnMut(LinkEvent)) -> io::Result<Drained> {
+    pub fn drain(&mut self, buf: &mut [u8], mut f: impl FnMut(Event)) -> io::Result<Drained> {
         let mut out = Drained::default();
         for _ in 0..DRAIN_MAX {
             match recv(self.fd.as_raw_fd(), buf, MsgFlags::MSG_TRUNC) {
                 Ok(n) => {
-                    route::link_events(&buf[..n.min(buf.len())], &mut f);
+                    let d = &buf[..n.min(buf.len())];
+                    route::link_events(d, |e| f(Event::Link(e)));
+                    route::addr_events(d, |e| f(Event::Addr(e)));
                 }
                 Err(Errno::EAGAIN) => return Ok(out),
                 Err(Errno::ENOBUFS) => out.overrun = true,

@@ -19,6 +19,8 @@ pub const RTM_GETADDR: u16 = 22;
 
 /// Multicast group bitmask for link changes (legacy `RTMGRP_LINK`, = group RTNLGRP_LINK 1).
 pub const RTMGRP_LINK: u32 = 1;
+/// Multicast group bitmask for IPv4 address changes (legacy `RTMGRP_IPV4_IFADDR`).
+pub const RTMGRP_IPV4_IFADDR: u32 = 0x10;
 
 pub const AF_UNSPEC: u8 = 0;
 pub const AF_INET: u8 = 2;
@@ -213,11 +215,11 @@ pub struct IfAddr {
     pub secondary: bool,
 }
 
-/// Parses an `RTM_NEWADDR` message of an address dump: `Some((ifindex, address))` for IPv4,
-/// `None` for other families. The address is IFA_LOCAL (IFA_ADDRESS is the peer on
-/// point-to-point links), else IFA_ADDRESS.
+/// Parses an `RTM_NEWADDR` message of an address dump or an `RTM_NEWADDR`/`RTM_DELADDR`
+/// notification: `Some((ifindex, address))` for IPv4, `None` for other families. The address
+/// is IFA_LOCAL (IFA_ADDRESS is the peer on point-to-point links), else IFA_ADDRESS.
 pub fn parse_ipv4_addr(msg: &NlMsg<'_>) -> Result<Option<(u32, IfAddr)>, Error> {
-    if msg.msg_type() != RTM_NEWADDR {
+    if msg.msg_type() != RTM_NEWADDR && msg.msg_type() != RTM_DELADDR {
         return Err(Error::Invalid);
     }
     let p = msg.payload();
@@ -310,6 +312,37 @@ pub fn link_events(datagram: &[u8], mut f: impl FnMut(LinkEvent)) -> usize {
             removed,
         });
         count += 1;
+    }
+    count
+}
+
+/// An IPv4 address notification from the RTMGRP_IPV4_IFADDR group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddrEvent {
+    pub ifindex: u32,
+    pub addr: IfAddr,
+    /// `RTM_DELADDR`: the address is gone.
+    pub removed: bool,
+}
+
+/// Calls `f` for each IPv4 address notification in a datagram read from an
+/// RTMGRP_IPV4_IFADDR socket; other messages and malformed ones are skipped. Never allocates.
+pub fn addr_events(datagram: &[u8], mut f: impl FnMut(AddrEvent)) -> usize {
+    let mut count = 0;
+    for m in super::msg::messages(datagram).map_while(Result::ok) {
+        let removed = match m.msg_type() {
+            RTM_NEWADDR => false,
+            RTM_DELADDR => true,
+            _ => continue,
+        };
+        if let Ok(Some((ifindex, addr))) = parse_ipv4_addr(&m) {
+            f(AddrEvent {
+                ifindex,
+                addr,
+                removed,
+            });
+            count += 1;
+        }
     }
     count
 }

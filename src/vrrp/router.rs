@@ -20,6 +20,7 @@ use super::machine::{Action, Instance, Tuning};
 use super::packet::{self, DropReason};
 use super::State;
 use crate::config::{Config, GlobalDefs, SyncGroup, VirtualAddr, VrrpInstance, Weight};
+use crate::netlink::IfAddr;
 use crate::time::Instant;
 use crate::track::script::{Exit, Scripts};
 use crate::track::{self, Status};
@@ -87,6 +88,9 @@ pub enum Output {
     },
     /// Start the script of a `vrrp_script`; report its end with [`Router::handle_script_exit`].
     RunScript(ScriptId),
+    /// Add back address number `vip` of [`Router::vips`]: someone deleted it from under a
+    /// master (an operator's `ip addr del`, a network manager flushing the interface).
+    RestoreVip { inst: InstId, vip: usize },
 }
 
 /// Per-instance counters, printed by SIGUSR2 in keepalived's stats format.
@@ -100,6 +104,8 @@ pub struct Counters {
     pub prio0_tx: u64,
     /// Adverts of a lower-priority master heard while master (split brain healed).
     pub lower_prio_master_rx: u64,
+    /// VIPs put back after someone deleted them while we were master.
+    pub vips_restored: u64,
     pub drops: [u64; DropReason::COUNT],
 }
 
@@ -462,6 +468,58 @@ impl Router {
             if s.link == id || s.tracked_links.iter().any(|(l, _)| *l == id) {
                 self.update(k, now);
             }
+        }
+    }
+
+    /// An IPv4 address appeared on or vanished from interface `ifindex`. The link's primary
+    /// address (our advert source) follows; a VIP deleted from under a master is put back
+    /// and announced again (keepalived does the same through its netlink monitor).
+    pub fn handle_addr(&mut self, ifindex: u32, addr: IfAddr, removed: bool, now: Instant) {
+        let Some(&link) = self.link_by_ifindex.get(&ifindex) else {
+            return;
+        };
+        let ours = |s: &Slot| {
+            let all = s.cfg.vips.iter().chain(&s.cfg.excluded_vips);
+            all.zip(&s.vip_links)
+                .position(|(v, l)| *l == link && v.addr == IpAddr::V4(addr.addr))
+        };
+        let mut vip_of = None;
+        for (k, s) in self.slots.iter().enumerate() {
+            if let Some(i) = ours(s) {
+                vip_of = Some((k, i));
+                break;
+            }
+        }
+        match vip_of {
+            // Our own address: never the source; restored if a master lost it.
+            Some((k, vip)) => {
+                let s = &mut self.slots[k];
+                if removed && s.machine.state() == State::Master {
+                    warn!(
+                        "({}) VIP {} was deleted while master: restoring it",
+                        s.cfg.name, addr.addr
+                    );
+                    s.counters.vips_restored += 1;
+                    let inst = InstId(k as u16);
+                    self.queue
+                        .push_back(Pending::Out(Output::RestoreVip { inst, vip }));
+                    let addrs = s.cfg.vips.len() + s.cfg.excluded_vips.len();
+                    self.garps.push(k, addrs, s.cfg.garp_master_repeat.max(1));
+                }
+            }
+            None if !addr.secondary => {
+                let l = &mut self.links[usize::from(link.0)];
+                let before = l.primary;
+                if removed && l.primary == Some(addr.addr) {
+                    l.primary = None;
+                } else if !removed && l.primary.is_none() {
+                    l.primary = Some(addr.addr);
+                }
+                if l.primary != before {
+                    self.link_changed(link, now);
+                }
+            }
+            None => {}
         }
     }
 

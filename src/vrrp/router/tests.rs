@@ -25,6 +25,7 @@ enum Seen {
     LowerMaster,
     Run(ScriptId),
     Group(State),
+    Restore(usize),
 }
 
 struct Node {
@@ -113,6 +114,7 @@ impl Net {
                     Output::LowerPriorityMaster { .. } => Seen::LowerMaster,
                     Output::RunScript(id) => Seen::Run(id),
                     Output::GroupTransition { to, .. } => Seen::Group(to),
+                    Output::RestoreVip { vip, .. } => Seen::Restore(vip),
                 };
                 self.nodes[k].log.push((self.now, seen));
             }
@@ -481,4 +483,57 @@ fn one_member_losing_an_election_takes_the_group_back_to_backup() {
         (State::Backup, State::Backup)
     );
     assert_eq!(groups(&net.nodes[0]).last(), Some(&State::Backup));
+}
+
+#[test]
+fn a_vip_deleted_from_a_master_is_restored_and_announced() {
+    let mut net = Net::new(vec![conf(100, "", "")]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!(net.state(0), State::Master);
+    let vip = crate::netlink::IfAddr {
+        addr: addr(100),
+        prefix_len: 32,
+        secondary: false,
+    };
+    let garps = |n: &Node| n.log.iter().filter(|e| e.1 == Seen::Garp).count();
+    let before = garps(&net.nodes[0]);
+    let now = net.now;
+    net.nodes[0].r.handle_addr(ETH0, vip, true, now);
+    net.flush();
+    let log = &net.nodes[0].log;
+    assert_eq!(log.iter().filter(|e| e.1 == Seen::Restore(0)).count(), 1);
+    assert!(garps(&net.nodes[0]) > before, "announced again");
+    assert_eq!(net.nodes[0].r.counters(InstId(0)).vips_restored, 1);
+    // Our VIP appearing never becomes the advert source; a new primary address does.
+    let now = net.now;
+    net.nodes[0].r.handle_addr(ETH0, vip, false, now);
+    let primary = crate::netlink::IfAddr {
+        addr: addr(1),
+        ..vip
+    };
+    net.nodes[0].r.handle_addr(ETH0, primary, true, now);
+    assert!(
+        net.nodes[0].r.faults(InstId(0)).interface,
+        "no address to send from"
+    );
+    let other = crate::netlink::IfAddr {
+        addr: addr(7),
+        ..vip
+    };
+    net.nodes[0].r.handle_addr(ETH0, other, false, now);
+    assert!(!net.nodes[0].r.faults(InstId(0)).interface);
+
+    // A backup does not restore anything.
+    let mut net = Net::new(vec![conf(100, "", ""), conf(200, "", "")]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    assert_eq!(net.state(0), State::Backup);
+    let now = net.now;
+    net.nodes[0].r.handle_addr(ETH0, vip, true, now);
+    net.flush();
+    assert!(!net.nodes[0]
+        .log
+        .iter()
+        .any(|e| matches!(e.1, Seen::Restore(_))));
 }
