@@ -624,3 +624,129 @@ fn a_vip_deleted_from_the_master_comes_back_within_one_advert_interval() {
         "the client reaches the VIP again",
     );
 }
+
+/// VI_1 (VRID 51, 192.0.2.100) and VI_2 (VRID 52, `vips2`), in the order given.
+fn pair_conf(prio: u8, vips2: &str, notify: &str, vi2_first: bool) -> String {
+    let inst = |name: &str, vrid: u8, vips: &str| {
+        format!(
+            "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    \
+             priority {prio}\n    advert_int 0.2\n    version 3\n    notify {notify}\n    \
+             virtual_ipaddress {{\n{vips}\n    }}\n}}\n"
+        )
+    };
+    let one = inst("VI_1", 51, "        192.0.2.100/24");
+    let two = inst("VI_2", 52, vips2);
+    if vi2_first {
+        format!("# reordered\n{two}\n{one}")
+    } else {
+        format!("{one}{two}")
+    }
+}
+
+#[test]
+fn reload_touches_only_what_changed_refuses_a_broken_file_and_survives_a_storm() {
+    let Some(mut lab) = Lab::new("hooks_reload", 2) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let notify = recorder(&dir, "n.sh");
+    let quiet = "/bin/true";
+    lab.start(
+        "n1",
+        RS,
+        &pair_conf(100, "        192.0.2.101/24", &notify, false),
+    );
+    lab.start(
+        "n2",
+        RS,
+        &pair_conf(90, "        192.0.2.101/24", quiet, false),
+    );
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 holds VI_1");
+    lab.wait_holders(
+        "192.0.2.101",
+        &["n1"],
+        Duration::from_secs(10),
+        "n1 holds VI_2",
+    );
+    let log = dir.join("n.sh.log");
+    assert!(poll_until(Duration::from_secs(3), || lines(&log).len() == 4));
+    let conf = lab.conf_path("n1");
+    let hup = |lab: &Lab| {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(lab.pid("n1")),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .unwrap()
+    };
+    // VI_2 gains an address (excluded from adverts, so the peer's unchanged VI_2 still
+    // accepts them); VI_1 is unchanged but written after it, with a comment.
+    let vips2 =
+        "        192.0.2.101/24\n    }\n    virtual_ipaddress_excluded {\n        192.0.2.102/24";
+    std::fs::write(&conf, pair_conf(100, vips2, &notify, true)).unwrap();
+    let t = std::time::Instant::now();
+    hup(&lab);
+    lab.wait_holders(
+        "192.0.2.102",
+        &["n1"],
+        Duration::from_secs(3),
+        "the new VIP is added",
+    );
+    lab.hold_holders(VIP, &["n1"], Duration::from_secs(1), "VI_1 untouched");
+    lab.hold_holders(
+        "192.0.2.101",
+        &["n1"],
+        Duration::from_millis(200),
+        "VI_2 kept",
+    );
+    assert!(
+        !lab.timeline(VIP, t).contains("deleted")
+            && !lab.timeline("192.0.2.101", t).contains("deleted"),
+        "no address left n1 during the reload:\n{}",
+        lab.timeline(VIP, t)
+    );
+    assert_eq!(
+        lines(&log).len(),
+        4,
+        "no notify for instances that did not move: {:?}",
+        lines(&log)
+    );
+    assert!(lab.log("n1").contains("Reload done"), "{}", lab.log("n1"));
+
+    // A broken file: refused with file:line, nothing changes.
+    std::fs::write(&conf, "vrrp_instance VI_1 {\n    interface eth0\n").unwrap();
+    hup(&lab);
+    assert!(poll_until(Duration::from_secs(3), || lab
+        .log("n1")
+        .contains("Reload refused")));
+    assert!(
+        lab.log("n1")
+            .contains(":1: vrrp_instance: block is not closed"),
+        "{}",
+        lab.log("n1")
+    );
+    lab.hold_holders(
+        VIP,
+        &["n1"],
+        Duration::from_millis(500),
+        "still master after the refusal",
+    );
+
+    // A storm: 100 SIGHUPs within a second with a good file. No transition, no notify.
+    std::fs::write(&conf, pair_conf(100, vips2, &notify, false)).unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..100 {
+        hup(&lab);
+        std::thread::sleep(Duration::from_millis(8));
+    }
+    lab.hold_holders(
+        VIP,
+        &["n1"],
+        Duration::from_secs(1),
+        "master through the storm",
+    );
+    lab.check_alive();
+    assert!(!lab.timeline(VIP, t).contains("deleted"));
+    assert_eq!(lines(&log).len(), 4, "{:?}", lines(&log));
+    let s2 = lab.stats("n2");
+    assert_eq!(s2.get("VI_1", "Became master"), Some(0), "{}", s2.text);
+}

@@ -412,6 +412,60 @@ pub struct VrrpInstance {
 }
 
 impl VrrpInstance {
+    /// Whether `other` runs the protocol the same way: everything but where it was written,
+    /// its addresses, what it tracks, its base priority (tracking moves the effective one
+    /// anyway) and how it tells the host. A reload keeps such an instance's state; the
+    /// differences are applied in place. The address owner's priority is protocol.
+    pub fn same_protocol(&self, other: &VrrpInstance) -> bool {
+        let owner = self.priority == 255 || other.priority == 255;
+        let strip = |i: &VrrpInstance| VrrpInstance {
+            at: Location {
+                file: PathBuf::new(),
+                line: 0,
+            },
+            priority: if owner { i.priority } else { 0 },
+            vips: Vec::new(),
+            excluded_vips: Vec::new(),
+            track_interfaces: Vec::new(),
+            track_scripts: Vec::new(),
+            notify: Notify::default(),
+            smtp_alert: None,
+            ..i.clone()
+        };
+        strip(self) == strip(other)
+    }
+
+    /// Whether `other` is the same instance in every respect but where it was written.
+    pub fn same_as(&self, other: &VrrpInstance) -> bool {
+        let here = Location {
+            file: PathBuf::new(),
+            line: 0,
+        };
+        let strip = |i: &VrrpInstance| {
+            let mut i = i.clone();
+            i.at = here.clone();
+            for t in i.track_interfaces.iter_mut().chain(&mut i.track_scripts) {
+                t.at = here.clone();
+            }
+            let n = &mut i.notify;
+            for c in [
+                &mut n.master,
+                &mut n.backup,
+                &mut n.fault,
+                &mut n.stop,
+                &mut n.generic,
+                &mut n.master_rx_lower_pri,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                c.at = here.clone();
+            }
+            i
+        };
+        strip(self) == strip(other)
+    }
+
     /// RFC 5798 6.1: priority 255 means this router owns the addresses.
     pub fn is_address_owner(&self) -> bool {
         self.priority == 255

@@ -29,6 +29,8 @@ pub enum Job {
     Notify(usize),
     /// A FIFO reader script (`notify_fifo_script`): runs as long as we do.
     FifoReader,
+    /// A script whose owner a reload removed: reaped, and its end ignored.
+    Orphan,
 }
 
 struct Child {
@@ -102,6 +104,13 @@ impl Children {
         });
         // The std handle is dropped: we reap by pid through waitpid.
         Ok(())
+    }
+
+    /// Reload: jobs take their new identities (`f` gives `None` for one that is gone).
+    pub fn retarget(&mut self, f: impl Fn(Job) -> Option<Job>) {
+        for c in &mut self.running {
+            c.job = f(c.job).unwrap_or(Job::Orphan);
+        }
     }
 
     /// The earliest kill deadline.

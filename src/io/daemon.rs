@@ -12,7 +12,7 @@ use super::rtnl::{Event, LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
 use super::{clock, stats};
-use crate::config::Config;
+use crate::config::{Config, VirtualAddr};
 use crate::notify::{self, smtp, Notifier};
 use crate::time::Instant;
 use crate::track::script::Exit;
@@ -31,52 +31,23 @@ const RX_BUDGET: usize = 32;
 /// notify_stop 1 s).
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-pub struct Daemon {
-    config: Config,
-    router: Router,
-    rtnl: Rtnl,
-    links: LinkMonitor,
-    signals: Signals,
-    poller: Poller,
-    /// VRRP socket per ifindex of an instance's interface.
-    vrrp: FnvHashMap<u32, VrrpSocket>,
-    /// Gratuitous-ARP socket per ifindex, opened on first use.
-    arp: FnvHashMap<u32, ArpSocket>,
-    children: Children,
-    notifier: Notifier,
-    fifos: Vec<Fifo>,
+/// A virtual address and the ifindex of its interface (`None`: the interface is missing).
+type PlacedVip = (Option<u32>, VirtualAddr);
+
+/// The configuration's scripts, FIFOs and mail settings, resolved.
+struct Hooks {
     /// Who scripts run as: `script_user`, else root.
     run_as: Option<RunAs>,
     /// Per `vrrp_script` with its own `user`.
     script_run_as: Vec<Option<RunAs>>,
-    /// Commands that could not be started, logged once each.
-    failed_commands: Vec<String>,
-    /// SMTP alerts in flight, the settings they go out with (None: no alerts configured), the
-    /// state each owner (instances, then groups) last mailed about, the next alert's id.
-    mails: Vec<Mail>,
+    fifos: Vec<Fifo>,
+    /// None: no alerts configured.
     smtp: Option<crate::notify::smtp::Settings>,
     router_id: String,
-    last_mailed: Vec<Option<State>>,
-    next_mail: u32,
-    stats_path: std::path::PathBuf,
-    stats_buf: String,
-    ready: Vec<Token>,
-    rx_buf: Vec<u8>,
-    tx_buf: Vec<u8>,
 }
 
-impl Daemon {
-    /// Looks up interfaces and opens sockets. An interface that does not exist yet is not an
-    /// error: its instances start in FAULT and come up when it appears.
-    pub fn new(config: Config) -> io::Result<Self> {
-        let now = clock::now();
-        let router = Router::new(&config, now).map_err(|e| invalid(e.0))?;
-        let signals = Signals::open()?;
-        let rtnl = Rtnl::open()?;
-        let links = LinkMonitor::open()?;
-        let mut poller = Poller::default();
-        poller.add(signals.fd(), Token::Signals);
-        poller.add(links.as_raw_fd(), Token::Links);
+impl Hooks {
+    fn new(config: &Config) -> io::Result<Hooks> {
         let run_as = match &config.global.script_user {
             Some((u, g)) => Some(resolve_user(u, g.as_deref())?),
             None => None,
@@ -99,7 +70,6 @@ impl Daemon {
                     .map_err(|e| invalid(format!("notify FIFO {}: {e}", f.path.display())))?,
             );
         }
-        let n = config.instances.len();
         let host = super::fs::host_name().unwrap_or_else(|| "localhost".to_string());
         let router_id = config
             .global
@@ -117,7 +87,60 @@ impl Daemon {
             recipients: s.emails.clone(),
             timeout: s.connect_timeout,
         });
-        let owners = n + config.sync_groups.len();
+        Ok(Hooks {
+            run_as,
+            script_run_as,
+            fifos,
+            smtp,
+            router_id,
+        })
+    }
+}
+
+pub struct Daemon {
+    config: Config,
+    router: Router,
+    rtnl: Rtnl,
+    links: LinkMonitor,
+    signals: Signals,
+    poller: Poller,
+    /// VRRP socket per ifindex of an instance's interface.
+    vrrp: FnvHashMap<u32, VrrpSocket>,
+    /// Gratuitous-ARP socket per ifindex, opened on first use.
+    arp: FnvHashMap<u32, ArpSocket>,
+    children: Children,
+    notifier: Notifier,
+    /// What the configuration says about scripts, FIFOs and mail, rebuilt at each reload.
+    hooks: Hooks,
+    /// Commands that could not be started, logged once each.
+    failed_commands: Vec<String>,
+    /// SMTP alerts in flight, the state each owner (instances, then groups) last mailed about
+    /// (by name, so a reload keeps it), the next alert's id.
+    mails: Vec<Mail>,
+    last_mailed: FnvHashMap<String, State>,
+    next_mail: u32,
+    conf_path: std::path::PathBuf,
+    stats_path: std::path::PathBuf,
+    stats_buf: String,
+    ready: Vec<Token>,
+    rx_buf: Vec<u8>,
+    tx_buf: Vec<u8>,
+}
+
+impl Daemon {
+    /// Looks up interfaces and opens sockets. An interface that does not exist yet is not an
+    /// error: its instances start in FAULT and come up when it appears.
+    pub fn new(config: Config, conf_path: &std::path::Path) -> io::Result<Self> {
+        let now = clock::now();
+        let router = Router::new(&config, now).map_err(|e| invalid(e.0))?;
+        let signals = Signals::open()?;
+        let rtnl = Rtnl::open()?;
+        let links = LinkMonitor::open()?;
+        let mut poller = Poller::default();
+        poller.add(signals.fd(), Token::Signals);
+        poller.add(links.as_raw_fd(), Token::Links);
+        let hooks = Hooks::new(&config)?;
+        let n = config.instances.len();
         let mut d = Daemon {
             router,
             rtnl,
@@ -128,15 +151,12 @@ impl Daemon {
             arp: FnvHashMap::default(),
             children: Children::default(),
             notifier: Notifier::default(),
-            fifos,
-            run_as,
-            script_run_as,
+            hooks,
             failed_commands: Vec::new(),
             mails: Vec::new(),
-            smtp,
-            router_id,
-            last_mailed: vec![None; owners],
+            last_mailed: FnvHashMap::default(),
             next_mail: 0,
+            conf_path: conf_path.to_path_buf(),
             stats_path: stats::stats_path(),
             stats_buf: String::with_capacity(1024 * (n + 1)),
             ready: Vec::with_capacity(8),
@@ -161,7 +181,7 @@ impl Daemon {
                 let arg = [f.path.display().to_string()];
                 let r = d
                     .children
-                    .spawn(script, &arg, d.run_as, Job::FifoReader, None, now);
+                    .spawn(script, &arg, d.hooks.run_as, Job::FifoReader, None, now);
                 if let Err(e) = r {
                     error!("notify FIFO script {}: {e}", script.line);
                 }
@@ -266,7 +286,9 @@ impl Daemon {
 
     /// Mails `message` unless too many are in flight.
     fn send_mail(&mut self, message: &crate::notify::smtp::Message, now: Instant) {
-        let Some(settings) = &self.smtp else { return };
+        let Some(settings) = &self.hooks.smtp else {
+            return;
+        };
         if self.mails.len() >= MAX_MAILS {
             warn!(
                 "SMTP alert dropped ({MAX_MAILS} in flight): {}",
@@ -291,16 +313,16 @@ impl Daemon {
     /// the last one mailed about.
     fn alert(
         &mut self,
-        owner: usize,
+        key: String,
         own: Option<bool>,
         to: State,
         message: impl FnOnce(&str) -> Option<crate::notify::smtp::Message>,
     ) {
-        if !self.config.global.smtp.alerts(own) || self.last_mailed[owner] == Some(to) {
+        if !self.config.global.smtp.alerts(own) || self.last_mailed.get(&key) == Some(&to) {
             return;
         }
-        self.last_mailed[owner] = Some(to);
-        if let Some(m) = message(&self.router_id) {
+        self.last_mailed.insert(key, to);
+        if let Some(m) = message(&self.hooks.router_id) {
             self.send_mail(&m, clock::now());
         }
     }
@@ -347,9 +369,7 @@ impl Daemon {
                 Request::Stats => self.write_stats(false),
                 Request::StatsClear => self.write_stats(true),
                 Request::Child => self.reap(),
-                Request::Reload => {
-                    warn!("Reload (SIGHUP) is not supported yet; configuration unchanged")
-                }
+                Request::Reload => self.reload(),
                 Request::Data => warn!("Data dump (SIGUSR1) is not supported yet"),
                 Request::Json => warn!("JSON dump is not supported yet"),
                 Request::Other(n) => info!("Signal {n} ignored"),
@@ -371,8 +391,120 @@ impl Daemon {
                 notifier.finished(owner);
             }
             Job::FifoReader => warn!("notify FIFO script ended: {exit:?}"),
+            Job::Orphan => {}
         });
         self.flush(now);
+    }
+
+    /// SIGHUP: reads the configuration again. A file that does not parse changes nothing (the
+    /// error is logged with file:line). Otherwise instances the new file drops stop cleanly,
+    /// unchanged ones keep their state, timers and addresses (no transition, no notify, no
+    /// GARP), changed addresses are added or removed in place, new instances start as BACKUP.
+    fn reload(&mut self) {
+        let now = clock::now();
+        info!("Reloading configuration {}", self.conf_path.display());
+        let new_cfg = match crate::config::load(&self.conf_path) {
+            Ok(c) => c,
+            Err(e) => {
+                error!("Reload refused, configuration unchanged: {e}");
+                return;
+            }
+        };
+        let prepared = Router::new(&new_cfg, now).map_err(|e| e.0).and_then(|r| {
+            Hooks::new(&new_cfg)
+                .map(|h| (r, h))
+                .map_err(|e| e.to_string())
+        });
+        let (mut router, hooks) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                error!("Reload refused, configuration unchanged: {e}");
+                return;
+            }
+        };
+        for id in self.router.removed_by(&new_cfg) {
+            info!(
+                "({}) removed by the reload: stopping it",
+                self.router.config(id).name
+            );
+            self.router.stop_instance(id, now);
+        }
+        self.flush(now);
+        // Addresses each master holds now, to give back the ones the new file drops.
+        let held: Vec<(String, Vec<PlacedVip>)> = self
+            .router
+            .instances()
+            .filter(|&id| self.router.state(id) == State::Master)
+            .map(|id| {
+                let vips = self.router.vips(id).map(|(i, v)| (i, v.clone())).collect();
+                (self.router.config(id).name.clone(), vips)
+            })
+            .collect();
+        let ids = router.adopt(&mut self.router, &self.config, &new_cfg, now);
+        self.children.retarget(|job| match job {
+            Job::Track(id) => ids.get(id.index()).copied().flatten().map(Job::Track),
+            other => Some(other),
+        });
+        self.router = router;
+        self.config = new_cfg;
+        self.hooks = hooks;
+        for id in self.router.instances().collect::<Vec<_>>() {
+            let name = &self.router.config(id).name;
+            let Some((_, old)) = held.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
+            let master = self.router.state(id) == State::Master;
+            let now_vips: Vec<PlacedVip> =
+                self.router.vips(id).map(|(i, v)| (i, v.clone())).collect();
+            for (ifindex, v) in old {
+                let kept = master && now_vips.iter().any(|(i, n)| i == ifindex && n == v);
+                if let (false, Some(ifindex)) = (kept, ifindex) {
+                    if let Err(e) = self.rtnl.del_addr(*ifindex, v) {
+                        debug!("reload: removing {}: {e}", crate::config::ShowIp(v.addr));
+                    }
+                }
+            }
+            if master {
+                for (k, (ifindex, v)) in now_vips.iter().enumerate() {
+                    if !old.iter().any(|(i, o)| i == ifindex && o == v) {
+                        self.restore_vip(id, k);
+                    }
+                }
+            }
+        }
+        // Interfaces the new file names that we have not looked up yet; sockets of
+        // interfaces no instance uses any more are closed.
+        let names: Vec<String> = self.router.link_names().map(str::to_string).collect();
+        for name in names {
+            let on_it = self.config.instances.iter().any(|i| i.interface == name);
+            let missing = match self.router.ifindex(&name) {
+                None => true,
+                Some(i) => on_it && !self.vrrp.contains_key(&i),
+            };
+            if missing {
+                if let Err(e) = self.refresh_link(&name, now) {
+                    warn!("interface {name}: {e}; its instances stay in FAULT until it appears");
+                }
+            }
+        }
+        let used: Vec<u32> = self
+            .config
+            .instances
+            .iter()
+            .filter_map(|i| self.router.ifindex(&i.interface))
+            .collect();
+        let stale: Vec<u32> = self
+            .vrrp
+            .keys()
+            .copied()
+            .filter(|i| !used.contains(i))
+            .collect();
+        for ifindex in stale {
+            self.vrrp.remove(&ifindex);
+            self.poller.remove(Token::Vrrp(ifindex));
+        }
+        self.flush(now);
+        info!("Reload done");
     }
 
     /// SIGTERM: masters send priority 0, every instance gives its addresses back, and the
@@ -525,7 +657,7 @@ impl Daemon {
                         self.notifier.push(inst.index(), &c, Vec::new());
                     }
                     let line = notify::fifo_line(false, &name, "MASTER_RX_LOWER_PRI", prio);
-                    for f in &mut self.fifos {
+                    for f in &mut self.hooks.fifos {
                         f.write_line(&line);
                     }
                 }
@@ -534,7 +666,7 @@ impl Daemon {
                     let r = self.children.spawn(
                         &s.script,
                         &[],
-                        self.script_run_as[id.index()],
+                        self.hooks.script_run_as[id.index()],
                         Job::Track(id),
                         Some(s.timeout),
                         now,
@@ -554,7 +686,7 @@ impl Daemon {
             let r = self.children.spawn(
                 &job.command,
                 &job.extra,
-                self.run_as,
+                self.hooks.run_as,
                 Job::Notify(job.owner),
                 None,
                 now,
@@ -585,11 +717,11 @@ impl Daemon {
         self.notifier
             .transition(inst.index(), false, &cfg.name, &cfg.notify, to, priority);
         let line = notify::fifo_line(false, &cfg.name, notify::state_word(to), priority);
-        for f in &mut self.fifos {
+        for f in &mut self.hooks.fifos {
             f.write_line(&line);
         }
         let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
-        self.alert(inst.index(), own, to, |router_id| {
+        self.alert(format!("INSTANCE {name}"), own, to, |router_id| {
             Some(smtp::instance_alert(
                 router_id,
                 &name,
@@ -606,11 +738,11 @@ impl Daemon {
         self.notifier
             .transition(owner, true, &cfg.name, &cfg.notify, to, 0);
         let line = notify::fifo_line(true, &cfg.name, notify::state_word(to), 0);
-        for f in &mut self.fifos {
+        for f in &mut self.hooks.fifos {
             f.write_line(&line);
         }
         let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
-        self.alert(owner, own, to, |router_id| {
+        self.alert(format!("GROUP {name}"), own, to, |router_id| {
             smtp::group_alert(router_id, &name, smtp::AlertState::from_vrrp(to))
         });
     }
@@ -636,7 +768,11 @@ impl Daemon {
             } else {
                 self.rtnl.del_addr(ifindex, v)
             };
-            if let Err(e) = r {
+            // Adding one that is there already (a reload that restarted a master) is fine.
+            let exists = add
+                && r.as_ref()
+                    .is_err_and(|e| e.raw_os_error() == Some(libc::EEXIST));
+            if let (Err(e), false) = (r, exists) {
                 error!(
                     "({name}) {} {}/{}: {e}",
                     if add { "adding" } else { "removing" },

@@ -75,7 +75,7 @@ pub fn run(config: Config, conf_path: &Path, pidfile: &Path, daemonize: bool) ->
         }
         1
     };
-    let mut d = match daemon::Daemon::new(config) {
+    let mut d = match daemon::Daemon::new(config, conf_path) {
         Ok(d) => d,
         Err(e) => return fail(ready, e.to_string()),
     };

@@ -86,6 +86,24 @@ impl Scripts {
         &self.all[id.index()].name
     }
 
+    /// Reload: every script of `old` that `same` says is unchanged keeps its verdict, its
+    /// schedule and whether it is running. Returns, for each of `old`'s scripts, its id here.
+    pub fn adopt(&mut self, old: &Scripts, same: impl Fn(&str) -> bool) -> Vec<Option<ScriptId>> {
+        old.all
+            .iter()
+            .map(|o| {
+                let k = self.all.iter().position(|s| s.name == o.name)?;
+                if same(&o.name) {
+                    self.all[k] = o.clone();
+                } else {
+                    // Changed: a fresh verdict, but a run still going is not started twice.
+                    self.all[k].running = o.running;
+                }
+                Some(ScriptId(k as u16))
+            })
+            .collect()
+    }
+
     /// keepalived's `Result` in its data dump.
     pub fn result(&self, id: ScriptId) -> u32 {
         self.all[id.index()].result

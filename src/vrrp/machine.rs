@@ -501,6 +501,19 @@ impl Instance {
         }
     }
 
+    /// Reload: the instance was master under its old settings and restarts with new ones:
+    /// master at once (keepalived's `reload_master`), unless its interface is down.
+    pub fn resume_master(&mut self, now: Instant) {
+        if self.state != State::Initialize {
+            return;
+        }
+        if self.fault {
+            self.set_state(State::Fault);
+        } else {
+            self.become_master(now);
+        }
+    }
+
     /// Another member of our sync group became master (keepalived vrrp_sync.c
     /// `vrrp_sync_master`): a backup follows at once.
     pub fn sync_master(&mut self, now: Instant) {

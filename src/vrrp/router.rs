@@ -163,6 +163,8 @@ struct Slot {
     /// Peers already reported by [`Output::LowerPriorityMaster`] (reset when we leave master).
     lower_masters: Vec<IpAddr>,
     sync_group: Option<GroupId>,
+    /// Reload: restarted with changed protocol settings while master: back to master at once.
+    resume_master: bool,
     counters: Counters,
 }
 
@@ -288,6 +290,7 @@ impl Router {
                 faults: Faults::default(),
                 lower_masters: Vec::new(),
                 sync_group: None,
+                resume_master: false,
                 counters: Counters::default(),
             });
         }
@@ -599,6 +602,111 @@ impl Router {
         }
         while let Some(id) = self.scripts.poll_due(now) {
             self.queue.push_back(Pending::Out(Output::RunScript(id)));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Reload
+
+    /// The running instances a new configuration no longer has.
+    pub fn removed_by(&self, new: &Config) -> Vec<InstId> {
+        self.instances()
+            .filter(|&id| {
+                let name = &self.config(id).name;
+                !new.instances.iter().any(|i| &i.name == name)
+            })
+            .collect()
+    }
+
+    /// Stops one instance (it is gone from the configuration): a master sends priority 0 and
+    /// gives its addresses back, as at SIGTERM.
+    pub fn stop_instance(&mut self, id: InstId, now: Instant) {
+        self.slots[id.index()].machine.stop(now);
+        self.drain(id.index(), now);
+    }
+
+    /// Reload, called on the router built from the new configuration: takes over from `old`
+    /// what the new configuration did not change. Links keep their state; scripts their
+    /// verdicts; an instance whose protocol settings are the same keeps its state, timers and
+    /// counters (its addresses, tracking and notify settings take effect in place); a changed
+    /// one starts afresh, at once as master if it was master. Returns, for each of `old`'s
+    /// scripts, its id here (running scripts report their exit under it).
+    pub fn adopt(
+        &mut self,
+        old: &mut Router,
+        old_cfg: &Config,
+        new_cfg: &Config,
+        now: Instant,
+    ) -> Vec<Option<ScriptId>> {
+        for (k, l) in self.links.iter_mut().enumerate() {
+            let Some(o) = old.links.iter().find(|o| o.name == l.name) else {
+                continue;
+            };
+            *l = o.clone();
+            if let Some(i) = l.ifindex {
+                self.link_by_ifindex.insert(i, LinkId(k as u16));
+            }
+        }
+        let same_script = |name: &str| {
+            let find = |c: &Config| c.scripts.iter().find(|s| s.name == name).cloned();
+            match (find(old_cfg), find(new_cfg)) {
+                (Some(mut a), Some(b)) => {
+                    a.at = b.at.clone();
+                    a.script.at = b.script.at.clone();
+                    a == b
+                }
+                _ => false,
+            }
+        };
+        let script_ids = self.scripts.adopt(&old.scripts, same_script);
+        for k in 0..self.slots.len() {
+            let name = self.slots[k].cfg.name.clone();
+            let Some(j) = old.slots.iter().position(|s| s.cfg.name == name) else {
+                continue;
+            };
+            let o = &mut old.slots[j];
+            let n = &mut self.slots[k];
+            if o.cfg.same_protocol(&n.cfg) {
+                core::mem::swap(&mut n.machine, &mut o.machine);
+                n.counters = o.counters.clone();
+                n.lower_masters = core::mem::take(&mut o.lower_masters);
+                n.faults = o.faults;
+                if !o.cfg.same_as(&n.cfg) {
+                    info!("({name}) changed by the reload; its state is kept");
+                }
+            } else {
+                info!("({name}) protocol settings changed by the reload: restarting it");
+                n.counters = o.counters.clone();
+                n.resume_master = o.machine.state() == State::Master;
+            }
+        }
+        for g in &mut self.groups {
+            if let Some(o) = old.groups.iter().find(|o| o.cfg.name == g.cfg.name) {
+                g.state = o.state;
+            }
+        }
+        // Anything the old router still has queued (its adverts) goes with it; the new one
+        // starts from its own state.
+        self.start_reloaded(now);
+        script_ids
+    }
+
+    /// After [`Router::adopt`]: re-reads tracking for every instance and starts the ones that
+    /// are new or restarted.
+    fn start_reloaded(&mut self, now: Instant) {
+        for k in 0..self.slots.len() {
+            self.reevaluate(k, now);
+        }
+        for k in 0..self.slots.len() {
+            let s = &mut self.slots[k];
+            if s.machine.state() == State::Initialize {
+                if core::mem::take(&mut s.resume_master) {
+                    s.machine.resume_master(now);
+                } else {
+                    s.machine.start(now);
+                }
+            }
+            self.drain(k, now);
         }
     }
 

@@ -530,6 +530,7 @@ struct Proc {
     child: Child,
     log: PathBuf,
     tmpdir: PathBuf,
+    conf: PathBuf,
     /// Set when the test asked it to stop; otherwise an exit is a failure.
     expect_exit: bool,
     exited: Option<ExitStatus>,
@@ -801,6 +802,7 @@ impl Lab {
             child,
             log,
             tmpdir,
+            conf: conf_path,
             expect_exit: false,
             exited: None,
         });
@@ -819,6 +821,11 @@ impl Lab {
             .rposition(|p| p.node == node)
             .unwrap_or_else(|| panic!("no router was started in {node}"));
         &self.procs[i]
+    }
+
+    /// The configuration file the router in `node` was started with (rewrite it, then SIGHUP).
+    pub fn conf_path(&self, node: &str) -> PathBuf {
+        self.proc(node).conf.clone()
     }
 
     /// The process id of the router running in `node`.

@@ -537,3 +537,97 @@ fn a_vip_deleted_from_a_master_is_restored_and_announced() {
         .iter()
         .any(|e| matches!(e.1, Seen::Restore(_))));
 }
+
+fn two(prio2: u8, vips2: &str, third: bool) -> Config {
+    let mut text = format!(
+        "# comment\nvrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 52\n priority {prio2}\n \
+         advert_int 1\n version 3\n virtual_ipaddress {{ {vips2} }}\n}}\n\
+         vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority 100\n \
+         advert_int 1\n version 3\n virtual_ipaddress {{ 192.0.2.100 }}\n}}\n"
+    );
+    if third {
+        text.push_str(
+            "vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 53\n priority 100\n \
+             advert_int 1\n version 3\n virtual_ipaddress { 192.0.2.103 }\n}\n",
+        );
+    }
+    parse_str(&text, Path::new("/nonexistent/k.conf")).unwrap()
+}
+
+/// Reloads node 0 with `new` and returns what the reload itself caused.
+fn reload(net: &mut Net, old: &Config, new: &Config) -> Vec<Seen> {
+    let now = net.now;
+    let mut r = Router::new(new, now).unwrap();
+    let n = &mut net.nodes[0];
+    let before = n.log.len();
+    r.adopt(&mut n.r, old, new, now);
+    n.r = r;
+    net.flush();
+    net.nodes[0].log[before..]
+        .iter()
+        .map(|e| e.1.clone())
+        .collect()
+}
+
+#[test]
+fn reload_keeps_unchanged_instances_and_applies_changes_in_place() {
+    let c1 = two(100, "192.0.2.101", false);
+    let mut net = Net::new(vec![c1.clone()]);
+    let t = net.secs(5.0);
+    net.run_until(t);
+    let name = |net: &Net, n: &str| {
+        let r = &net.nodes[0].r;
+        r.instances().find(|&i| r.config(i).name == n).unwrap()
+    };
+    assert_eq!(net.nodes[0].r.state(name(&net, "VI_1")), State::Master);
+    let adverts_before = net.nodes[0].r.counters(name(&net, "VI_1")).adverts_tx;
+
+    // The same file with blocks reordered and comments moved: nothing at all happens.
+    let mut c2 = two(100, "192.0.2.101", false);
+    c2.instances.reverse();
+    assert!(reload(&mut net, &c1, &c2).is_empty());
+    assert_eq!(net.nodes[0].r.state(name(&net, "VI_1")), State::Master);
+    assert_eq!(
+        net.nodes[0].r.counters(name(&net, "VI_1")).adverts_tx,
+        adverts_before
+    );
+
+    // VI_2 gets another address and a new base priority; VI_3 is new: no transition for
+    // VI_1 or VI_2 (the priority goes out in the next advert), VI_3 starts as BACKUP.
+    let c3 = two(150, "192.0.2.101\n 192.0.2.102", true);
+    let seen = reload(&mut net, &c2, &c3);
+    assert_eq!(seen, [Seen::State(State::Backup, 100)], "only VI_3 starts");
+    let r = &net.nodes[0].r;
+    assert_eq!(r.state(name(&net, "VI_2")), State::Master);
+    assert_eq!(r.priority(name(&net, "VI_2")), 150);
+    assert_eq!(r.vips(name(&net, "VI_2")).count(), 2);
+    let t = net.secs(3.0);
+    net.run_until(t);
+    let tail: Vec<_> = net.nodes[0]
+        .log
+        .iter()
+        .rev()
+        .take(30)
+        .map(|e| e.1.clone())
+        .collect();
+    assert!(tail.contains(&Seen::Advert { prio: 150 }));
+
+    // VI_3 removed again, VI_1's advert interval changed: VI_1 restarts straight into MASTER
+    // (no BACKUP in between, so the peer never sees it go), VI_3 is simply gone.
+    let mut c4 = two(150, "192.0.2.101\n 192.0.2.102", false);
+    let vi1 = c4.instances.iter_mut().find(|i| i.name == "VI_1").unwrap();
+    vi1.advert_int = Duration::from_millis(500);
+    let mut old = net.nodes[0].r.removed_by(&c4);
+    assert_eq!(old.len(), 1);
+    let now = net.now;
+    net.nodes[0].r.stop_instance(old.pop().unwrap(), now);
+    net.flush();
+    let seen = reload(&mut net, &c3, &c4);
+    assert_eq!(
+        seen.iter().filter(|s| matches!(s, Seen::State(..))).count(),
+        1
+    );
+    assert!(seen.contains(&Seen::State(State::Master, 100)), "{seen:?}");
+    assert!(!seen.contains(&Seen::State(State::Backup, 100)));
+    assert_eq!(net.nodes[0].r.state(name(&net, "VI_1")), State::Master);
+}
