@@ -10,7 +10,7 @@ use super::poller::{Poller, Token};
 use super::rtnl::{LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
-use super::{clock, stats};
+use super::{clock, dump, stats};
 use crate::config::Config;
 use crate::notify::{self, Notifier};
 use crate::time::Instant;
@@ -50,6 +50,8 @@ pub struct Daemon {
     /// Commands that could not be started, logged once each.
     failed_commands: Vec<String>,
     stats_path: std::path::PathBuf,
+    /// When each instance last changed state (the data and JSON dumps show it).
+    last_transition: Vec<Instant>,
     stats_buf: String,
     ready: Vec<Token>,
     rx_buf: Vec<u8>,
@@ -106,6 +108,7 @@ impl Daemon {
             script_run_as,
             failed_commands: Vec::new(),
             stats_path: stats::stats_path(),
+            last_transition: vec![now; n],
             stats_buf: String::with_capacity(1024 * (n + 1)),
             ready: Vec::with_capacity(8),
             rx_buf: vec![0; 65_536],
@@ -239,8 +242,8 @@ impl Daemon {
                 Request::Reload => {
                     warn!("Reload (SIGHUP) is not supported yet; configuration unchanged")
                 }
-                Request::Data => warn!("Data dump (SIGUSR1) is not supported yet"),
-                Request::Json => warn!("JSON dump is not supported yet"),
+                Request::Data => self.write_dump(dump::Kind::Data),
+                Request::Json => self.write_dump(dump::Kind::Json),
                 Request::Other(n) => info!("Signal {n} ignored"),
             }
         }
@@ -376,7 +379,12 @@ impl Daemon {
                     from,
                     to,
                     priority,
-                } => self.transition(inst, from, to, priority),
+                } => {
+                    if let Some(t) = self.last_transition.get_mut(inst.index()) {
+                        *t = now;
+                    }
+                    self.transition(inst, from, to, priority)
+                }
                 Output::LowerPriorityMaster {
                     inst,
                     from,
@@ -542,4 +550,18 @@ fn resolve_user(user: &str, group: Option<&str>) -> io::Result<RunAs> {
 
 fn invalid(msg: String) -> io::Error {
     super::error(io::ErrorKind::InvalidInput, msg)
+}
+
+impl Daemon {
+    /// SIGUSR1 / the JSON signal: keepalived's state dumps.
+    fn write_dump(&self, kind: dump::Kind) {
+        dump::write(
+            kind,
+            &self.router,
+            &self.config,
+            &self.last_transition,
+            self.run_as,
+            &self.script_run_as,
+        );
+    }
 }
