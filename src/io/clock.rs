@@ -11,7 +11,22 @@ pub fn now() -> Instant {
     }
 }
 
-/// Seconds since the epoch on CLOCK_REALTIME (mail Date headers, dumps).
-pub fn wall_secs() -> i64 {
-    nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME).map_or(0, |ts| ts.tv_sec())
+/// Now on the wall clock (CLOCK_REALTIME) with the local UTC offset: only the state dumps
+/// show it (keepalived prints wall-clock times there); timers never use it.
+pub fn wall_now() -> crate::vrrp::router::dump::WallTime {
+    let micros = match nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME) {
+        Ok(ts) => ts.tv_sec() * 1_000_000 + ts.tv_nsec() / 1000,
+        Err(_) => 0,
+    };
+    let secs: libc::time_t = micros.div_euclid(1_000_000) as libc::time_t;
+    // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid for the call.
+    let utc_offset = unsafe {
+        let mut tm: libc::tm = core::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            0
+        } else {
+            tm.tm_gmtoff as i32
+        }
+    };
+    crate::vrrp::router::dump::WallTime { micros, utc_offset }
 }

@@ -11,7 +11,7 @@ use super::poller::{Poller, Token};
 use super::rtnl::{Event, LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
-use super::{clock, stats};
+use super::{clock, dump, stats};
 use crate::config::{Config, VirtualAddr};
 use crate::notify::{self, smtp, Notifier};
 use crate::time::Instant;
@@ -370,8 +370,8 @@ impl Daemon {
                 Request::StatsClear => self.write_stats(true),
                 Request::Child => self.reap(),
                 Request::Reload => self.reload(),
-                Request::Data => warn!("Data dump (SIGUSR1) is not supported yet"),
-                Request::Json => warn!("JSON dump is not supported yet"),
+                Request::Data => self.write_dump(dump::Kind::Data),
+                Request::Json => self.write_dump(dump::Kind::Json),
                 Request::Other(n) => info!("Signal {n} ignored"),
             }
         }
@@ -843,4 +843,17 @@ fn resolve_user(user: &str, group: Option<&str>) -> io::Result<RunAs> {
 
 fn invalid(msg: String) -> io::Error {
     super::error(io::ErrorKind::InvalidInput, msg)
+}
+
+impl Daemon {
+    /// SIGUSR1 / the JSON signal: keepalived's state dumps.
+    fn write_dump(&self, kind: dump::Kind) {
+        dump::write(
+            kind,
+            &self.router,
+            &self.config,
+            self.hooks.run_as,
+            &self.hooks.script_run_as,
+        );
+    }
 }

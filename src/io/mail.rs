@@ -31,10 +31,10 @@ impl Mail {
         message: &Message,
         now: Instant,
     ) -> io::Result<Mail> {
+        let wall = clock::wall_now();
         let date = Rfc5322Date {
-            unix_secs: clock::wall_secs(),
-            // Local time would need the zone database: alerts are dated in UTC.
-            utc_offset_secs: 0,
+            unix_secs: wall.micros.div_euclid(1_000_000),
+            utc_offset_secs: wall.utc_offset,
         };
         let client = SmtpClient::new(settings, message, date, now)
             .map_err(|e| super::error(io::ErrorKind::InvalidInput, e.to_string()))?;

@@ -7,6 +7,7 @@ mod children;
 pub mod clock;
 mod daemon;
 mod detach;
+mod dump;
 mod fifo;
 pub mod fs;
 pub mod log;

@@ -165,6 +165,8 @@ struct Slot {
     sync_group: Option<GroupId>,
     /// Reload: restarted with changed protocol settings while master: back to master at once.
     resume_master: bool,
+    /// When the instance last changed state (the dumps show it); its start before that.
+    last_transition: Instant,
     counters: Counters,
 }
 
@@ -291,6 +293,7 @@ impl Router {
                 lower_masters: Vec::new(),
                 sync_group: None,
                 resume_master: false,
+                last_transition: now,
                 counters: Counters::default(),
             });
         }
@@ -669,6 +672,7 @@ impl Router {
             if o.cfg.same_protocol(&n.cfg) {
                 core::mem::swap(&mut n.machine, &mut o.machine);
                 n.counters = o.counters.clone();
+                n.last_transition = o.last_transition;
                 n.lower_masters = core::mem::take(&mut o.lower_masters);
                 n.faults = o.faults;
                 if !o.cfg.same_as(&n.cfg) {
@@ -952,6 +956,7 @@ impl Router {
     /// A transition of instance `k`: counters, the output, and its sync group following.
     fn state_changed(&mut self, k: usize, from: State, to: State, now: Instant) {
         let s = &mut self.slots[k];
+        s.last_transition = now;
         let f = s.faults;
         let only_pending = !f.interface
             && f.tracked_interfaces == 0

@@ -964,6 +964,14 @@ impl Lab {
         Stats { text: last }
     }
 
+    /// The TMPDIR of the router running in `node` (its statistics and dump files).
+    pub fn tmpdir(&self, node: &str) -> PathBuf {
+        let i = self
+            .running(node)
+            .unwrap_or_else(|| panic!("no router running in {node}"));
+        self.procs[i].tmpdir.clone()
+    }
+
     // ----- links
 
     /// Cuts the node's link: its veth end in the switch goes down (the node sees NO-CARRIER).
