@@ -13,6 +13,7 @@ pub mod log;
 mod pidfile;
 mod poller;
 pub mod rtnl;
+pub mod security;
 pub mod signals;
 mod stats;
 mod sys;
