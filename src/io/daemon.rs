@@ -60,6 +60,8 @@ impl Daemon {
     /// Looks up interfaces and opens sockets. An interface that does not exist yet is not an
     /// error: its instances start in FAULT and come up when it appears.
     pub fn new(config: Config) -> io::Result<Self> {
+        // Scripts that script security (or a missing file) disables leave the config here.
+        let (config, _) = super::security::enforce(config);
         let now = clock::now();
         let router = Router::new(&config, now).map_err(|e| invalid(e.0))?;
         let signals = Signals::open()?;
