@@ -23,6 +23,8 @@ const DEFAULT_PIDFILE: &str = "/run/keepalived.pid";
 const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
 const EXIT_CONFIG: u8 = 5;
+/// `-t`: scripts would run without `enable_script_security` (KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY).
+const EXIT_CONFIG_SECURITY: u8 = 6;
 
 /// The first line of `-h`, above getopts' list of options.
 const BRIEF: &str = "Usage: keepalived-rs [OPTION...]";
@@ -175,11 +177,18 @@ fn main() -> ExitCode {
     };
     if test_only {
         // keepalived -t fails on words it does not know; its own keywords we do not act on yet
-        // were only warned about.
-        if config.unhandled.iter().any(|u| !u.known) {
-            return ExitCode::from(EXIT_CONFIG);
-        }
-        return ExitCode::from(EXIT_OK);
+        // were only warned about. It exits with its worst finding: a script security
+        // violation outranks a configuration error.
+        let unknown = config.unhandled.iter().any(|u| !u.known);
+        let (_, scripts) = io::security::enforce(config);
+        let code = if scripts.violation {
+            EXIT_CONFIG_SECURITY
+        } else if unknown || scripts.config_error {
+            EXIT_CONFIG
+        } else {
+            EXIT_OK
+        };
+        return ExitCode::from(code);
     }
     if config.instances.is_empty() {
         keepalived_rs::logf::warn(format_args!(

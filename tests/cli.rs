@@ -1,6 +1,8 @@
 //! Command-line behaviour shared with keepalived: `-t` (config check) exit codes, `-v`, `-h`,
 //! long option names, grouped flags, `--signum`, unknown options.
 //! No root needed. `KEEPALIVED_RS_BIN=/usr/sbin/keepalived` runs these against keepalived.
+//! As root, the script security cases also run real keepalived's `-t` (in a network namespace
+//! of its own with an eth0) and expect the same exit code.
 
 mod common;
 
@@ -145,5 +147,157 @@ fn unknown_options_and_missing_values_exit_1() {
     ] {
         let o = run(args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+    }
+}
+
+/// A `vrrp_script` tracked by an instance on eth0, with `global` lines in global_defs.
+fn script_conf(global: &str, script: &str) -> String {
+    format!(
+        "global_defs {{\n{global}\n}}\nvrrp_script chk {{\n    script \"{script}\"\n}}\n\
+         {}",
+        GOOD.replace(
+            "    advert_int 1\n",
+            "    track_script {\n        chk\n    }\n"
+        )
+    )
+}
+
+/// A directory of its own with `mode` (0777: anyone may replace what is in it) holding an
+/// executable script owned by us; removed on drop.
+struct ScriptDir {
+    dir: std::path::PathBuf,
+    script: String,
+}
+
+impl ScriptDir {
+    fn new(mode: u32) -> ScriptDir {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!(
+            "kt-cli-sec-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir(&dir).unwrap();
+        let file = dir.join("chk.sh");
+        std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        let script = file.display().to_string();
+        ScriptDir { dir, script }
+    }
+}
+
+impl Drop for ScriptDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Real keepalived's `-t` exit code for `conf`, run in a network namespace of its own that has
+/// an eth0 (keepalived refuses `lo` for VRRP, and checks the interface exists). None when that
+/// cannot run here: not root, no keepalived, unshare or ip.
+fn keepalived_check(conf: &str) -> Option<i32> {
+    if !nix::unistd::geteuid().is_root() {
+        return None;
+    }
+    let keepalived = common::find_tool("keepalived")?;
+    let (unshare, ip) = (common::find_tool("unshare")?, common::find_tool("ip")?);
+    let path = std::env::temp_dir().join(format!(
+        "kt-cli-{}-{}.conf",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::write(&path, conf).unwrap();
+    let o = Command::new(unshare)
+        .args(["-n", "sh", "-c"])
+        .arg("\"$0\" link add eth0 type veth peer name eth1 && exec \"$1\" -t -l -f \"$2\"")
+        .args([ip, keepalived, path.clone()])
+        .output()
+        .expect("unshare runs");
+    let _ = std::fs::remove_file(&path);
+    eprintln!("real keepalived -t: {}", o.status);
+    Some(o.status.code().unwrap_or(-1))
+}
+
+/// keepalived's `-t` codes for script security (KEEPALIVED_CHK_EXIT_*): a script disabled as
+/// unsafe is a configuration error (5); scripts that run as root without
+/// `enable_script_security` are a security violation (6), insecure or not.
+#[test]
+fn config_check_script_security_exit_codes() {
+    let ww = ScriptDir::new(0o777);
+    let unsafe_line = format!("Unsafe permissions found for script '{}'", ww.script);
+    let cases = [
+        (
+            "  script_user root\n  enable_script_security",
+            ww.script.as_str(),
+            5,
+            vec![
+                format!("{unsafe_line} - disabling."),
+                "Disabling track script chk due to insecure".to_string(),
+            ],
+        ),
+        (
+            "  script_user root",
+            ww.script.as_str(),
+            6,
+            vec![
+                format!("{unsafe_line}."),
+                "SECURITY VIOLATION - scripts are being executed but script_security not \
+                 enabled. There are insecure scripts."
+                    .to_string(),
+            ],
+        ),
+        (
+            "  script_user root\n  enable_script_security",
+            "/bin/true",
+            0,
+            vec![],
+        ),
+        (
+            "  script_user root",
+            "/bin/true",
+            6,
+            vec![
+                "SECURITY VIOLATION - scripts are being executed but script_security not \
+                  enabled."
+                    .to_string(),
+            ],
+        ),
+    ];
+    for (global, script, want, lines) in cases {
+        let conf = script_conf(global, script);
+        let o = check(&conf);
+        assert_eq!(o.status.code(), Some(want), "{conf}\n{}", text(&o));
+        for l in lines {
+            assert!(text(&o).contains(&l), "{l:?} missing\n{}", text(&o));
+        }
+        if let Some(code) = keepalived_check(&conf) {
+            assert_eq!(code, want, "real keepalived -t on\n{conf}");
+        }
+    }
+}
+
+/// With `enable_script_security` and no `script_user`, keepalived runs scripts as
+/// `keepalived_script`, and refuses to fall back to root when that user does not exist.
+#[test]
+fn config_check_script_security_needs_a_script_user() {
+    if nix::unistd::User::from_name("keepalived_script")
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        eprintln!("user keepalived_script exists here: not applicable");
+        return;
+    }
+    let conf = script_conf("  enable_script_security", "/bin/true");
+    let o = check(&conf);
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(
+        text(&o).contains("Unable to set default user keepalived_script for script"),
+        "{}",
+        text(&o)
+    );
+    if let Some(code) = keepalived_check(&conf) {
+        assert_eq!(code, 5, "real keepalived -t on\n{conf}");
     }
 }

@@ -163,14 +163,18 @@ pub struct Command {
 impl Command {
     /// Shell syntax in the line: quoting, expansion, redirection, pipes, lists, globs.
     pub fn needs_shell(&self) -> bool {
-        self.line
-            .bytes()
-            .any(|b| b"|&;<>()$`\\\"'*?[]#~={}".contains(&b))
+        is_shell_syntax(&self.line)
     }
     /// The program: the first word.
     pub fn program(&self) -> &str {
         self.line.split_ascii_whitespace().next().unwrap_or("")
     }
+}
+
+/// Whether `s` has a byte the shell gives a meaning to (quoting, expansion, redirection,
+/// pipes, lists, globs, assignments).
+pub fn is_shell_syntax(s: &str) -> bool {
+    s.bytes().any(|b| b"|&;<>()$`\\\"'*?[]#~={}".contains(&b))
 }
 
 /// `vrrp_script NAME { }`: a command run every `interval` whose exit status is tracked.

@@ -18,6 +18,9 @@ use std::process::Stdio;
 /// Scripts running at once; past it a track script skips its run and a notify script waits.
 pub const MAX_CHILDREN: usize = 64;
 
+/// The shell that runs a command line with shell syntax.
+pub const SHELL: &str = "/bin/sh";
+
 /// keepalived's grace between TERM and KILL at a timeout.
 const KILL_GRACE: Duration = Duration::from_secs(2);
 
@@ -77,7 +80,7 @@ impl Children {
             ));
         }
         let mut c = if cmd.needs_shell() {
-            let mut c = std::process::Command::new("/bin/sh");
+            let mut c = std::process::Command::new(SHELL);
             c.arg("-c").arg(&cmd.line).arg(cmd.program());
             c
         } else {

@@ -131,6 +131,8 @@ impl Daemon {
     /// Looks up interfaces and opens sockets. An interface that does not exist yet is not an
     /// error: its instances start in FAULT and come up when it appears.
     pub fn new(config: Config, conf_path: &std::path::Path) -> io::Result<Self> {
+        // Scripts that script security (or a missing file) disables leave the config here.
+        let (config, _) = super::security::enforce(config);
         let now = clock::now();
         let router = Router::new(&config, now).map_err(|e| invalid(e.0))?;
         let signals = Signals::open()?;
@@ -404,7 +406,7 @@ impl Daemon {
         let now = clock::now();
         info!("Reloading configuration {}", self.conf_path.display());
         let new_cfg = match crate::config::load(&self.conf_path) {
-            Ok(c) => c,
+            Ok(c) => super::security::enforce(c).0,
             Err(e) => {
                 error!("Reload refused, configuration unchanged: {e}");
                 return;

@@ -15,6 +15,7 @@ mod mail;
 mod pidfile;
 mod poller;
 pub mod rtnl;
+pub mod security;
 pub mod signals;
 mod stats;
 mod sys;
