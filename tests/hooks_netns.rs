@@ -750,3 +750,39 @@ fn reload_touches_only_what_changed_refuses_a_broken_file_and_survives_a_storm()
     let s2 = lab.stats("n2");
     assert_eq!(s2.get("VI_1", "Became master"), Some(0), "{}", s2.text);
 }
+
+#[test]
+fn track_file_value_change_moves_the_priority_and_hands_over() {
+    let Some(mut lab) = Lab::new("hooks_file", 2) else {
+        return;
+    };
+    let file = lab.dir().join("n1.prio");
+    let block = format!(
+        "track_file adj {{\n    file {}\n    weight 1\n    init_file 0\n}}\n",
+        file.display()
+    );
+    let track = "    track_file {\n        adj\n    }\n";
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n1", RS, &with_hooks(&a.conf(), &block, track));
+    lab.start("n2", RS, &b.conf());
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 (100) is master");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap().trim(),
+        "0",
+        "init_file wrote 0"
+    );
+    // An operator lowers n1 by 20 for maintenance: 80 < 90, n2 takes over (no polling: inotify).
+    std::fs::write(&file, "-20\n").unwrap();
+    lab.wait_holders(
+        VIP,
+        &["n2"],
+        Duration::from_secs(3),
+        "the file moved the priority",
+    );
+    assert!(lab
+        .log("n1")
+        .contains("Changing effective priority from 100 to 80"));
+    // The file is removed: counts as 0, n1 preempts back.
+    std::fs::remove_file(&file).unwrap();
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(5), "a deleted file is 0");
+}

@@ -29,6 +29,8 @@ pub struct Config {
     pub scripts: Vec<VrrpScript>,
     /// `vrrp_sync_group NAME { }` blocks, members checked to exist and to be in one group only.
     pub sync_groups: Vec<SyncGroup>,
+    /// `track_file NAME { }` (also `vrrp_track_file`) blocks.
+    pub track_files: Vec<TrackFile>,
     /// Blocks and keywords this version recognises as keepalived's but does not act on yet
     /// (notify, track_script, virtual_server, ...). Kept so later issues can fill them in and
     /// so `-t` can report them; each was also logged as a warning with file:line.
@@ -196,6 +198,21 @@ pub struct VrrpScript {
     pub user: Option<(String, Option<String>)>,
     /// `init_fail`: the script counts as failed until it first succeeds.
     pub init_fail: bool,
+}
+
+/// `track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }`: a file
+/// holding a number that moves the priority of the instances tracking it (keepalived
+/// trackers/track_file.c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackFile {
+    pub name: String,
+    pub at: Location,
+    pub path: PathBuf,
+    /// Default weight 1 (the number itself is added).
+    pub weight: Weight,
+    /// `init_file [VALUE] [overwrite]`: write VALUE (default 0) at start when the file is
+    /// missing, or always with `overwrite`.
+    pub init: Option<(i32, bool)>,
 }
 
 /// How a tracked object moves an instance (keepalived vrrp_track.c): weight 0 means its
@@ -410,6 +427,8 @@ pub struct VrrpInstance {
     pub track_interfaces: Vec<Track>,
     /// `track_script { }`: names of `vrrp_script` blocks (checked to exist).
     pub track_scripts: Vec<Track>,
+    /// `track_file { }`: names of `track_file` blocks (checked to exist).
+    pub track_files: Vec<Track>,
     pub notify: Notify,
     /// `smtp_alert [BOOL]` in the instance.
     pub smtp_alert: Option<bool>,
@@ -432,6 +451,7 @@ impl VrrpInstance {
             excluded_vips: Vec::new(),
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
+            track_files: Vec::new(),
             notify: Notify::default(),
             smtp_alert: None,
             ..i.clone()
@@ -448,7 +468,8 @@ impl VrrpInstance {
         let strip = |i: &VrrpInstance| {
             let mut i = i.clone();
             i.at = here.clone();
-            for t in i.track_interfaces.iter_mut().chain(&mut i.track_scripts) {
+            let tracks = i.track_interfaces.iter_mut().chain(&mut i.track_scripts);
+            for t in tracks.chain(&mut i.track_files) {
                 t.at = here.clone();
             }
             let n = &mut i.notify;

@@ -195,11 +195,13 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
     }
     scripts::check_tracked_scripts(&instances, &top.scripts)?;
     scripts::check_sync_groups(&top.sync_groups, &instances, &top.scripts)?;
+    scripts::check_tracked_files(&instances, &top.track_files)?;
     Ok(Config {
         global: top.global,
         instances,
         scripts: top.scripts,
         sync_groups: top.sync_groups,
+        track_files: top.track_files,
         unhandled: ctx.unhandled,
     })
 }
@@ -313,6 +315,7 @@ struct Top {
     drafts: Vec<Draft>,
     scripts: Vec<VrrpScript>,
     sync_groups: Vec<SyncGroup>,
+    track_files: Vec<TrackFile>,
 }
 
 const TOP: Table<Top> = &[
@@ -329,12 +332,14 @@ const TOP: Table<Top> = &[
     ("vrrp_instance", Shape::Block, vrrp_instance),
     ("vrrp_script", Shape::Block, scripts::vrrp_script),
     ("vrrp_sync_group", Shape::Block, scripts::sync_group),
+    ("track_file", Shape::Block, scripts::track_file),
+    ("vrrp_track_file", Shape::Block, scripts::track_file),
 ];
 
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
 const TOP_KNOWN: &str = "\
-    vrrp_track_process track_file vrrp_track_file track_group \
+    vrrp_track_process track_group \
     static_ipaddress static_routes static_rules garp_group linkbeat_interfaces \
     interface_up_down_delays linkbeat_use_polling net_namespace net_namespace_ipvs \
     namespace_with_ipsets use_pid_dir instance child_wait_time virtual_server \
@@ -553,6 +558,7 @@ struct Draft {
     ipv6: Option<bool>,
     track_interfaces: Vec<Track>,
     track_scripts: Vec<Track>,
+    track_files: Vec<Track>,
     notify: Notify,
     smtp_alert: Option<bool>,
 }
@@ -586,6 +592,7 @@ impl Draft {
             ipv6: None,
             track_interfaces: Vec::new(),
             track_scripts: Vec::new(),
+            track_files: Vec::new(),
             notify: Notify::default(),
             smtp_alert: None,
         }
@@ -833,6 +840,7 @@ impl Draft {
             dont_track_primary: self.dont_track_primary,
             track_interfaces: self.track_interfaces,
             track_scripts: self.track_scripts,
+            track_files: self.track_files,
             notify: self.notify,
             smtp_alert: self.smtp_alert,
         })
@@ -966,6 +974,9 @@ const INSTANCE: Table<Draft> = &[
     ("track_script", Shape::Block, |d, n, _| {
         scripts::track_block(n, &mut d.track_scripts)
     }),
+    ("track_file", Shape::Block, |d, n, _| {
+        scripts::track_block(n, &mut d.track_files)
+    }),
     ("notify_master", Shape::Value, |d, n, _| {
         d.notify.master = Some(scripts::command(n));
         Ok(())
@@ -1000,7 +1011,7 @@ const INSTANCE: Table<Draft> = &[
 #[rustfmt::skip]
 const INSTANCE_KNOWN: &str = "\
     use_vmac use_vmac_addr vmac_xmit_base use_ipvlan unicast_fault_no_peer check_unicast_src \
-    old_unicast_checksum native_ipv6 vrf track_file \
+    old_unicast_checksum native_ipv6 vrf \
     track_process track_bfd mcast_dst_ip track_src_ip unicast_ttl promote_secondaries \
     linkbeat_use_polling virtual_routes virtual_rules skip_check_adv_addr strict_mode debug \
     notify_deleted notify_priority_changes lvs_sync_daemon_interface \

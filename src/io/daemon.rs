@@ -6,6 +6,7 @@
 use super::arp_sock::ArpSocket;
 use super::children::{Children, Job, RunAs};
 use super::fifo::Fifo;
+use super::files::FileWatch;
 use super::mail::{Mail, MAX_MAILS};
 use super::poller::{Poller, Token};
 use super::rtnl::{Event, LinkMonitor, Rtnl};
@@ -110,6 +111,8 @@ pub struct Daemon {
     arp: FnvHashMap<u32, ArpSocket>,
     children: Children,
     notifier: Notifier,
+    /// inotify on the `track_file`s' directories.
+    files: FileWatch,
     /// What the configuration says about scripts, FIFOs and mail, rebuilt at each reload.
     hooks: Hooks,
     /// Commands that could not be started, logged once each.
@@ -142,6 +145,8 @@ impl Daemon {
         poller.add(signals.fd(), Token::Signals);
         poller.add(links.as_raw_fd(), Token::Links);
         let hooks = Hooks::new(&config)?;
+        let files = FileWatch::new(&config.track_files, true)?;
+        poller.add(files.fd(), Token::Files);
         let n = config.instances.len();
         let mut d = Daemon {
             router,
@@ -153,6 +158,7 @@ impl Daemon {
             arp: FnvHashMap::default(),
             children: Children::default(),
             notifier: Notifier::default(),
+            files,
             hooks,
             failed_commands: Vec::new(),
             mails: Vec::new(),
@@ -166,6 +172,7 @@ impl Daemon {
             tx_buf: vec![0; 2048],
             config,
         };
+        d.read_track_files(now);
         let names: Vec<String> = d.router.link_names().map(str::to_string).collect();
         for name in names {
             if let Err(e) = d.refresh_link(&name, now) {
@@ -248,10 +255,29 @@ impl Daemon {
                     Token::Links => self.on_links(),
                     Token::Vrrp(ifindex) => self.on_vrrp_readable(ifindex),
                     Token::Mail(id) => self.on_mail_ready(id),
+                    Token::Files => self.on_files(),
                 }
             }
             self.fire_timers();
         }
+    }
+
+    /// Every `track_file`'s value, read now.
+    fn read_track_files(&mut self, now: Instant) {
+        for (k, f) in self.config.track_files.iter().enumerate() {
+            if let Some(v) = FileWatch::read(f) {
+                self.router.handle_file(k, v, now);
+            }
+        }
+    }
+
+    fn on_files(&mut self) {
+        let now = clock::now();
+        let router = &mut self.router;
+        self.files.drain(&self.config.track_files, |k, v| {
+            router.handle_file(k, v, now)
+        });
+        self.flush(now);
     }
 
     /// The earliest deadline of the router, the children's kill timers and the mails.
@@ -417,7 +443,11 @@ impl Daemon {
                 .map(|h| (r, h))
                 .map_err(|e| e.to_string())
         });
-        let (mut router, hooks) = match prepared {
+        let prepared = prepared.and_then(|(r, h)| {
+            let files = FileWatch::new(&new_cfg.track_files, false).map_err(|e| e.to_string())?;
+            Ok((r, h, files))
+        });
+        let (mut router, hooks, files) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 error!("Reload refused, configuration unchanged: {e}");
@@ -450,6 +480,9 @@ impl Daemon {
         self.router = router;
         self.config = new_cfg;
         self.hooks = hooks;
+        self.files = files;
+        self.poller.add(self.files.fd(), Token::Files);
+        self.read_track_files(now);
         for id in self.router.instances().collect::<Vec<_>>() {
             let name = &self.router.config(id).name;
             let Some((_, old)) = held.iter().find(|(n, _)| n == name) else {

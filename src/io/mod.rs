@@ -9,6 +9,7 @@ mod daemon;
 mod detach;
 mod dump;
 mod fifo;
+mod files;
 pub mod fs;
 pub mod log;
 mod mail;

@@ -19,6 +19,8 @@ pub enum Token {
     Vrrp(u32),
     /// The connection of the SMTP alert with this id.
     Mail(u32),
+    /// The inotify descriptor watching `track_file`s.
+    Files,
 }
 
 #[derive(Default)]

@@ -7,6 +7,7 @@
 //! and down. The effective priority is the base priority plus every contribution, kept in
 //! 1..=254 (the router applies that, and leaves an address owner at 255).
 
+pub mod file;
 pub mod script;
 
 use crate::config::Weight;

@@ -451,6 +451,7 @@ mod tests {
             dont_track_primary: false,
             track_interfaces: vec![],
             track_scripts: vec![],
+            track_files: vec![],
             notify: Default::default(),
             smtp_alert: None,
         }

@@ -131,6 +131,8 @@ pub struct Faults {
     pub tracked_interfaces: u16,
     /// `track_script` entries of weight 0 that failed (or have not succeeded yet).
     pub scripts: u16,
+    /// `track_file` entries whose value means FAULT.
+    pub files: u16,
     /// Of `scripts`, those with no verdict yet: a FAULT only they cause at start is not
     /// notified (keepalived's script init state).
     pub scripts_pending: u16,
@@ -145,7 +147,7 @@ impl Faults {
 
     /// A reason of the instance itself, not of its group.
     fn own(self) -> bool {
-        self.interface || self.tracked_interfaces > 0 || self.scripts > 0
+        self.interface || self.tracked_interfaces > 0 || self.scripts > 0 || self.files > 0
     }
 }
 
@@ -157,6 +159,8 @@ struct Slot {
     vip_links: Vec<LinkId>,
     tracked_links: Vec<(LinkId, Weight)>,
     tracked_scripts: Vec<(ScriptId, Weight)>,
+    /// `track_file` entries: the file's index in [`Router::files`] and the weight.
+    tracked_files: Vec<(usize, Weight)>,
     /// Where multicast adverts go.
     group: Ipv4Addr,
     faults: Faults,
@@ -210,6 +214,8 @@ pub struct Router {
     /// Adverts are dispatched by (interface, VRID).
     by_vrid: FnvHashMap<(LinkId, u8), InstId>,
     groups: Vec<Group>,
+    /// `track_file` blocks: name and the value last read (0 when missing).
+    files: Vec<(String, i64)>,
     scripts: Scripts,
     garps: GarpPacer,
     queue: VecDeque<Pending>,
@@ -236,6 +242,11 @@ impl Router {
             slots: Vec::with_capacity(config.instances.len()),
             by_vrid: FnvHashMap::default(),
             groups: Vec::with_capacity(config.sync_groups.len()),
+            files: config
+                .track_files
+                .iter()
+                .map(|f| (f.name.clone(), 0))
+                .collect(),
             scripts: Scripts::new(&config.scripts, now),
             garps: GarpPacer::new(config.global.vrrp_garp_interval, config.instances.len()),
             queue: VecDeque::new(),
@@ -280,6 +291,14 @@ impl Router {
                     Some((id, t.weight.unwrap_or(w)))
                 })
                 .collect();
+            let tracked_files = cfg
+                .track_files
+                .iter()
+                .filter_map(|t| {
+                    let k = config.track_files.iter().position(|f| f.name == t.name)?;
+                    Some((k, t.weight.unwrap_or(config.track_files[k].weight)))
+                })
+                .collect();
             let tuning = Tuning::keepalived(cfg, config.global.vrrp_strict);
             r.slots.push(Slot {
                 machine: Instance::with_tuning(cfg, Ipv4Addr::UNSPECIFIED, tuning),
@@ -288,6 +307,7 @@ impl Router {
                 vip_links,
                 tracked_links,
                 tracked_scripts,
+                tracked_files,
                 group: config.global.vrrp_mcast_group4,
                 faults: Faults::default(),
                 lower_masters: Vec::new(),
@@ -579,6 +599,23 @@ impl Router {
         }
     }
 
+    /// The value read from `track_file` number `file` (0 when the file is missing).
+    pub fn handle_file(&mut self, file: usize, value: i64, now: Instant) {
+        let Some(f) = self.files.get_mut(file) else {
+            return;
+        };
+        if f.1 == value {
+            return;
+        }
+        info!("Tracked file {} now holds {value}", f.0);
+        f.1 = value;
+        for k in 0..self.slots.len() {
+            if self.slots[k].tracked_files.iter().any(|(i, _)| *i == file) {
+                self.update(k, now);
+            }
+        }
+    }
+
     /// A `vrrp_script` run ended (or was killed at its timeout).
     pub fn handle_script_exit(&mut self, id: ScriptId, exit: Exit, now: Instant) {
         if self.scripts.handle_exit(id, exit).is_none() {
@@ -662,6 +699,11 @@ impl Router {
             }
         };
         let script_ids = self.scripts.adopt(&old.scripts, same_script);
+        for f in &mut self.files {
+            if let Some(o) = old.files.iter().find(|o| o.0 == f.0) {
+                f.1 = o.1;
+            }
+        }
         for k in 0..self.slots.len() {
             let name = self.slots[k].cfg.name.clone();
             let Some(j) = old.slots.iter().position(|s| s.cfg.name == name) else {
@@ -924,6 +966,12 @@ impl Router {
             faults.scripts += u16::from(f);
             faults.scripts_pending += u16::from(f && st == Status::Init);
             total += track::contribution(*w, st);
+        }
+        for (f, w) in &s.tracked_files {
+            match track::file::effect(*w, self.files[*f].1) {
+                track::file::Effect::Fault => faults.files += 1,
+                track::file::Effect::Priority(p) => total += p,
+            }
         }
         (faults, total)
     }

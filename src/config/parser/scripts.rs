@@ -334,3 +334,75 @@ pub(super) fn smtp_server(g: &mut GlobalDefs, n: &Node) -> Result<(), ConfigErro
     g.smtp.server = Some(std::net::SocketAddr::new(addr, port));
     Ok(())
 }
+
+pub(super) fn track_file(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<(), ConfigError> {
+    if node.words.len() != 2 {
+        return Err(node.err("needs exactly one name"));
+    }
+    let name = &node.words[1];
+    if top.track_files.iter().any(|t| &t.name == name) {
+        return Err(node.err(format!("track_file {name} is already defined")));
+    }
+    let mut t = TrackFile {
+        name: name.clone(),
+        at: node.at.clone(),
+        path: PathBuf::new(),
+        weight: Weight {
+            weight: 1,
+            reverse: false,
+        },
+        init: None,
+    };
+    let place = format!("track_file {name}");
+    dispatch(&mut t, node.children(), FILE, "", &place, ctx)?;
+    if t.path.as_os_str().is_empty() {
+        return Err(node.err(format!("({name}) file is required")));
+    }
+    top.track_files.push(t);
+    Ok(())
+}
+
+const FILE: Table<TrackFile> = &[
+    ("file", Shape::Value, |t, n, _| {
+        t.path = PathBuf::from(&n.words[1]);
+        Ok(())
+    }),
+    ("weight", Shape::Value, |t, n, _| {
+        t.weight = weight(n, 1)?;
+        Ok(())
+    }),
+    ("init_file", Shape::Flag, |t, n, _| {
+        let mut value = 0;
+        let mut overwrite = false;
+        for w in &n.words[1..] {
+            if w == "overwrite" {
+                overwrite = true;
+            } else {
+                value = w
+                    .parse::<i32>()
+                    .map_err(|_| n.err(format!("'{w}' is not a number or 'overwrite'")))?;
+                if !(-254..=254).contains(&value) {
+                    n.warn(format_args!("init value {value} is outside -254..254"));
+                }
+            }
+        }
+        t.init = Some((value, overwrite));
+        Ok(())
+    }),
+];
+
+/// Every `track_file` an instance or group names exists.
+pub(super) fn check_tracked_files(
+    instances: &[VrrpInstance],
+    files: &[TrackFile],
+) -> Result<(), ConfigError> {
+    for inst in instances {
+        for t in &inst.track_files {
+            if !files.iter().any(|f| f.name == t.name) {
+                let m = format!("({}) track file {} not found", inst.name, t.name);
+                return Err(invalid(&t.at, Some("track_file"), m));
+            }
+        }
+    }
+    Ok(())
+}

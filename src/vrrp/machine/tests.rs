@@ -61,6 +61,7 @@ fn cfg(priority: u8) -> VrrpInstance {
         dont_track_primary: false,
         track_interfaces: vec![],
         track_scripts: vec![],
+        track_files: vec![],
         notify: Default::default(),
         smtp_alert: None,
     }

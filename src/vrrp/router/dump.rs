@@ -267,7 +267,10 @@ fn instance(router: &Router, s: &Slot, host: &Host, out: &mut String) {
     let _ = writeln!(out, "   Wantstate = {}", wantstate(s).as_str());
     out.push_str("   Number of config faults = 0\n");
     let f = s.faults;
-    let n = u32::from(f.interface) + u32::from(f.tracked_interfaces) + u32::from(f.scripts);
+    let n = u32::from(f.interface)
+        + u32::from(f.tracked_interfaces)
+        + u32::from(f.scripts)
+        + u32::from(f.files);
     let _ = writeln!(out, "   Number of interface and track script faults = {n}");
     let _ = writeln!(
         out,

@@ -631,3 +631,29 @@ fn reload_keeps_unchanged_instances_and_applies_changes_in_place() {
     assert!(!seen.contains(&Seen::State(State::Backup, 100)));
     assert_eq!(net.nodes[0].r.state(name(&net, "VI_1")), State::Master);
 }
+
+#[test]
+fn track_file_value_moves_the_priority_and_weight_zero_faults() {
+    let files = "track_file f {\n file /nonexistent/f\n weight 2\n}\ntrack_file z {\n file /nonexistent/z\n}\n";
+    let mut net = Net::new(vec![conf(100, "track_file {\n f\n}\n", files)]);
+    let now = net.now;
+    net.nodes[0].r.handle_file(0, 10, now);
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 120);
+    net.nodes[0].r.handle_file(0, -25, now);
+    assert_eq!(net.nodes[0].r.priority(InstId(0)), 50);
+    net.nodes[0].r.handle_file(0, -127, now);
+    assert_eq!(net.state(0), State::Fault, "-254 or less is FAULT");
+    assert_eq!(net.nodes[0].r.faults(InstId(0)).files, 1);
+    net.nodes[0].r.handle_file(0, 0, now);
+    assert_eq!(net.state(0), State::Backup);
+
+    let mut net = Net::new(vec![conf(100, "track_file {\n z weight 0\n}\n", files)]);
+    let now = net.now;
+    assert_eq!(net.state(0), State::Backup);
+    net.nodes[0].r.handle_file(1, 1, now);
+    assert_eq!(
+        net.state(0),
+        State::Fault,
+        "weight 0: a non-zero value is FAULT"
+    );
+}
