@@ -786,3 +786,45 @@ fn track_file_value_change_moves_the_priority_and_hands_over() {
     std::fs::remove_file(&file).unwrap();
     lab.wait_holders(VIP, &["n1"], Duration::from_secs(5), "a deleted file is 0");
 }
+
+#[test]
+fn scripts_that_flood_output_or_leave_a_daemon_behind_never_stall_the_loop() {
+    let Some(mut lab) = Lab::new("hooks_badscripts", 2) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    use std::os::unix::fs::PermissionsExt;
+    // A check that starts a daemon keeping stdout/stderr open and exits 0 at once, and a
+    // notify script that writes 64 MiB to stdout.
+    let fork = dir.join("forker.sh");
+    std::fs::write(&fork, "#!/bin/sh\nsleep 30 &\nexit 0\n").unwrap();
+    let flood = dir.join("flood.sh");
+    std::fs::write(&flood, "#!/bin/sh\nhead -c 67108864 /dev/zero\n").unwrap();
+    for p in [&fork, &flood] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let missing = dir.join("does-not-exist.sh");
+    let script = format!(
+        "vrrp_script forker {{\n    script {}\n    interval 1\n    weight 0\n}}\n\
+         vrrp_script gone {{\n    script {}\n    interval 1\n    weight -5\n}}\n",
+        fork.display(),
+        missing.display()
+    );
+    let track = format!(
+        "    track_script {{\n        forker\n        gone\n    }}\n    notify {}\n    notify_backup {}\n",
+        flood.display(),
+        missing.display()
+    );
+    let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
+    lab.start("n1", RS, &with_hooks(&a.conf(), &script, &track));
+    lab.start("n2", RS, &b.conf());
+    // n1 waits in FAULT for its weight-0 check's first verdict; n2 may serve meanwhile.
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    let before = lab.stats("n2").get("VI_1", "Became master");
+    lab.hold_holders(VIP, &["n1"], Duration::from_secs(4), "n1 stays master");
+    let s2 = lab.stats("n2");
+    assert_eq!(s2.get("VI_1", "Became master"), before, "{}", s2.text);
+    // The missing script is reported (once), and the instance did not wait for it.
+    let log = lab.log("n1");
+    assert!(log.contains("does-not-exist.sh"), "{log}");
+}
