@@ -12,13 +12,16 @@ pub fn now() -> Instant {
 }
 
 /// Now on the wall clock (CLOCK_REALTIME) with the local UTC offset: only the state dumps
-/// show it (keepalived prints wall-clock times there); timers never use it.
+/// and mail Date headers show it (keepalived prints wall-clock times there); timers never use
+/// it.
 pub fn wall_now() -> crate::vrrp::router::dump::WallTime {
     let micros = match nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME) {
         Ok(ts) => ts.tv_sec() * 1_000_000 + ts.tv_nsec() / 1000,
         Err(_) => 0,
     };
-    let secs: libc::time_t = micros.div_euclid(1_000_000) as libc::time_t;
+    // nix's TimeSpec seconds are the libc's time_t already (libc marks musl's time_t alias
+    // deprecated ahead of a change of width; naming it is not needed).
+    let secs = nix::sys::time::TimeSpec::new(micros.div_euclid(1_000_000), 0).tv_sec();
     // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid for the call.
     let utc_offset = unsafe {
         let mut tm: libc::tm = core::mem::zeroed();
