@@ -98,6 +98,14 @@ impl Children {
         if let Some(r) = run_as {
             c.uid(r.uid).gid(r.gid);
         }
+        // As keepalived: a script outlives us only by choice, not because we died.
+        // SAFETY: the closure runs in the child between fork and exec and only makes one
+        // async-signal-safe system call (prctl).
+        unsafe {
+            c.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(io::Error::from)
+            });
+        }
         let child = c.spawn()?;
         self.running.push(Child {
             pid: Pid::from_raw(child.id() as i32),
