@@ -102,9 +102,7 @@ impl Children {
         // SAFETY: the closure runs in the child between fork and exec and only makes one
         // async-signal-safe system call (prctl).
         unsafe {
-            c.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(io::Error::from)
-            });
+            c.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(io::Error::from));
         }
         let child = c.spawn()?;
         self.running.push(Child {

@@ -7,14 +7,15 @@ use super::arp_sock::ArpSocket;
 use super::children::{Children, Job, RunAs};
 use super::fifo::Fifo;
 use super::files::FileWatch;
-use super::mail::{Mail, MAX_MAILS};
+use super::mail::Mails;
 use super::poller::{Poller, Token};
 use super::rtnl::{Event, LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
 use super::{clock, dump, stats};
 use crate::config::{Config, VirtualAddr};
-use crate::notify::{self, smtp, Notifier};
+use crate::notify::smtp::{self, Message};
+use crate::notify::{self, Notifier};
 use crate::time::Instant;
 use crate::track::script::Exit;
 use crate::vrrp::router::{GroupId, InstId, Output, Router};
@@ -24,6 +25,8 @@ use fnv::FnvHashMap;
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
+
+mod reload;
 
 /// Packets read from one socket per wake-up before timers are served again.
 const RX_BUDGET: usize = 32;
@@ -117,11 +120,8 @@ pub struct Daemon {
     hooks: Hooks,
     /// Commands that could not be started, logged once each.
     failed_commands: Vec<String>,
-    /// SMTP alerts in flight, the state each owner (instances, then groups) last mailed about
-    /// (by name, so a reload keeps it), the next alert's id.
-    mails: Vec<Mail>,
-    last_mailed: FnvHashMap<String, State>,
-    next_mail: u32,
+    /// SMTP alerts in flight.
+    mails: Mails,
     conf_path: std::path::PathBuf,
     stats_path: std::path::PathBuf,
     stats_buf: String,
@@ -161,9 +161,7 @@ impl Daemon {
             files,
             hooks,
             failed_commands: Vec::new(),
-            mails: Vec::new(),
-            last_mailed: FnvHashMap::default(),
-            next_mail: 0,
+            mails: Mails::default(),
             conf_path: conf_path.to_path_buf(),
             stats_path: stats::stats_path(),
             stats_buf: String::with_capacity(1024 * (n + 1)),
@@ -282,77 +280,27 @@ impl Daemon {
 
     /// The earliest deadline of the router, the children's kill timers and the mails.
     fn deadline(&self) -> Option<Instant> {
-        let mails = self.mails.iter().filter_map(Mail::poll_timeout);
         self.router
             .poll_timeout()
             .into_iter()
             .chain(self.children.poll_timeout())
-            .chain(mails)
+            .chain(self.mails.poll_timeout())
             .min()
     }
 
     fn on_mail_ready(&mut self, id: u32) {
-        let Some(k) = self.mails.iter().position(|m| m.id == id) else {
-            return;
-        };
         let now = clock::now();
-        self.mails[k].handle_ready(&mut self.rx_buf, now);
-        self.mail_progress(k);
+        self.mails
+            .handle_ready(id, &mut self.rx_buf, &mut self.poller, now);
     }
 
-    /// After a mail moved: poll for what it waits for next, or log its end and drop it.
-    fn mail_progress(&mut self, k: usize) {
-        let m = &self.mails[k];
-        if let Some(outcome) = m.outcome() {
-            info!("{}", outcome.log_line(m.server()));
-            self.poller.remove(Token::Mail(m.id));
-            self.mails.swap_remove(k);
-        } else {
-            self.poller.want_write(Token::Mail(m.id), m.wants_write());
-        }
-    }
-
-    /// Mails `message` unless too many are in flight.
-    fn send_mail(&mut self, message: &crate::notify::smtp::Message, now: Instant) {
-        let Some(settings) = &self.hooks.smtp else {
-            return;
-        };
-        if self.mails.len() >= MAX_MAILS {
-            warn!(
-                "SMTP alert dropped ({MAX_MAILS} in flight): {}",
-                message.subject
-            );
-            return;
-        }
-        self.next_mail = self.next_mail.wrapping_add(1);
-        debug!("SMTP alert {}: {}", self.next_mail, message.subject);
-        match Mail::start(self.next_mail, settings, message, now) {
-            Ok(m) => {
-                self.poller.add(m.fd(), Token::Mail(m.id));
-                self.mails.push(m);
-                let k = self.mails.len() - 1;
-                self.mail_progress(k);
-            }
-            Err(e) => warn!("SMTP alert: {e}"),
-        }
-    }
-
-    /// keepalived's rule: mail when alerts are on for the owner and its state differs from
-    /// the last one mailed about.
-    fn alert(
-        &mut self,
-        key: String,
-        own: Option<bool>,
-        to: State,
-        message: impl FnOnce(&str) -> Option<crate::notify::smtp::Message>,
-    ) {
-        if !self.config.global.smtp.alerts(own) || self.last_mailed.get(&key) == Some(&to) {
-            return;
-        }
-        self.last_mailed.insert(key, to);
-        if let Some(m) = message(&self.hooks.router_id) {
-            self.send_mail(&m, clock::now());
-        }
+    /// Mails about `to` when the owner's alerts are on (keepalived's rule, in `Mails`).
+    fn alert(&mut self, key: String, own: Option<bool>, to: State, message: Option<Message>) {
+        let settings = self.hooks.smtp.as_ref();
+        let smtp = &self.config.global.smtp;
+        let now = clock::now();
+        self.mails
+            .alert(smtp, settings, key, own, to, message, &mut self.poller, now);
     }
 
     /// Runs every timer that is due. An advert already queued on a socket is read first: when
@@ -377,12 +325,7 @@ impl Daemon {
     }
 
     fn mail_timeouts(&mut self, now: Instant) {
-        for k in (0..self.mails.len()).rev() {
-            if self.mails[k].poll_timeout().is_some_and(|t| t <= now) {
-                self.mails[k].handle_timeout(now);
-                self.mail_progress(k);
-            }
-        }
+        self.mails.handle_timeout(&mut self.poller, now);
     }
 
     /// Handles pending signals; true when the daemon must stop.
@@ -422,124 +365,6 @@ impl Daemon {
             Job::Orphan => {}
         });
         self.flush(now);
-    }
-
-    /// SIGHUP: reads the configuration again. A file that does not parse changes nothing (the
-    /// error is logged with file:line). Otherwise instances the new file drops stop cleanly,
-    /// unchanged ones keep their state, timers and addresses (no transition, no notify, no
-    /// GARP), changed addresses are added or removed in place, new instances start as BACKUP.
-    fn reload(&mut self) {
-        let now = clock::now();
-        info!("Reloading configuration {}", self.conf_path.display());
-        let new_cfg = match crate::config::load(&self.conf_path) {
-            Ok(c) => super::security::enforce(c).0,
-            Err(e) => {
-                error!("Reload refused, configuration unchanged: {e}");
-                return;
-            }
-        };
-        let prepared = Router::new(&new_cfg, now).map_err(|e| e.0).and_then(|r| {
-            Hooks::new(&new_cfg)
-                .map(|h| (r, h))
-                .map_err(|e| e.to_string())
-        });
-        let prepared = prepared.and_then(|(r, h)| {
-            let files = FileWatch::new(&new_cfg.track_files, false).map_err(|e| e.to_string())?;
-            Ok((r, h, files))
-        });
-        let (mut router, hooks, files) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                error!("Reload refused, configuration unchanged: {e}");
-                return;
-            }
-        };
-        for id in self.router.removed_by(&new_cfg) {
-            info!(
-                "({}) removed by the reload: stopping it",
-                self.router.config(id).name
-            );
-            self.router.stop_instance(id, now);
-        }
-        self.flush(now);
-        // Addresses each master holds now, to give back the ones the new file drops.
-        let held: Vec<(String, Vec<PlacedVip>)> = self
-            .router
-            .instances()
-            .filter(|&id| self.router.state(id) == State::Master)
-            .map(|id| {
-                let vips = self.router.vips(id).map(|(i, v)| (i, v.clone())).collect();
-                (self.router.config(id).name.clone(), vips)
-            })
-            .collect();
-        let ids = router.adopt(&mut self.router, &self.config, &new_cfg, now);
-        self.children.retarget(|job| match job {
-            Job::Track(id) => ids.get(id.index()).copied().flatten().map(Job::Track),
-            other => Some(other),
-        });
-        self.router = router;
-        self.config = new_cfg;
-        self.hooks = hooks;
-        self.files = files;
-        self.poller.add(self.files.fd(), Token::Files);
-        self.read_track_files(now);
-        for id in self.router.instances().collect::<Vec<_>>() {
-            let name = &self.router.config(id).name;
-            let Some((_, old)) = held.iter().find(|(n, _)| n == name) else {
-                continue;
-            };
-            let master = self.router.state(id) == State::Master;
-            let now_vips: Vec<PlacedVip> =
-                self.router.vips(id).map(|(i, v)| (i, v.clone())).collect();
-            for (ifindex, v) in old {
-                let kept = master && now_vips.iter().any(|(i, n)| i == ifindex && n == v);
-                if let (false, Some(ifindex)) = (kept, ifindex) {
-                    if let Err(e) = self.rtnl.del_addr(*ifindex, v) {
-                        debug!("reload: removing {}: {e}", crate::config::ShowIp(v.addr));
-                    }
-                }
-            }
-            if master {
-                for (k, (ifindex, v)) in now_vips.iter().enumerate() {
-                    if !old.iter().any(|(i, o)| i == ifindex && o == v) {
-                        self.restore_vip(id, k);
-                    }
-                }
-            }
-        }
-        // Interfaces the new file names that we have not looked up yet; sockets of
-        // interfaces no instance uses any more are closed.
-        let names: Vec<String> = self.router.link_names().map(str::to_string).collect();
-        for name in names {
-            let on_it = self.config.instances.iter().any(|i| i.interface == name);
-            let missing = match self.router.ifindex(&name) {
-                None => true,
-                Some(i) => on_it && !self.vrrp.contains_key(&i),
-            };
-            if missing {
-                if let Err(e) = self.refresh_link(&name, now) {
-                    warn!("interface {name}: {e}; its instances stay in FAULT until it appears");
-                }
-            }
-        }
-        let used: Vec<u32> = self
-            .config
-            .instances
-            .iter()
-            .filter_map(|i| self.router.ifindex(&i.interface))
-            .collect();
-        let stale: Vec<u32> = self
-            .vrrp
-            .keys()
-            .copied()
-            .filter(|i| !used.contains(i))
-            .collect();
-        for ifindex in stale {
-            self.vrrp.remove(&ifindex);
-            self.poller.remove(Token::Vrrp(ifindex));
-        }
-        self.flush(now);
-        info!("Reload done");
     }
 
     /// SIGTERM: masters send priority 0, every instance gives its addresses back, and the
@@ -756,13 +581,9 @@ impl Daemon {
             f.write_line(&line);
         }
         let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
-        self.alert(format!("INSTANCE {name}"), own, to, |router_id| {
-            Some(smtp::instance_alert(
-                router_id,
-                &name,
-                smtp::AlertState::from_vrrp(to),
-            ))
-        });
+        let state = smtp::AlertState::from_vrrp(to);
+        let m = smtp::instance_alert(&self.hooks.router_id, &name, state);
+        self.alert(format!("INSTANCE {name}"), own, to, Some(m));
     }
 
     /// A sync group's notify scripts run in their own queue, after the instances' count.
@@ -777,9 +598,9 @@ impl Daemon {
             f.write_line(&line);
         }
         let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
-        self.alert(format!("GROUP {name}"), own, to, |router_id| {
-            smtp::group_alert(router_id, &name, smtp::AlertState::from_vrrp(to))
-        });
+        let state = smtp::AlertState::from_vrrp(to);
+        let m = smtp::group_alert(&self.hooks.router_id, &name, state);
+        self.alert(format!("GROUP {name}"), own, to, m);
     }
 
     fn restore_vip(&mut self, inst: InstId, vip: usize) {

@@ -3,8 +3,12 @@
 //! and a timer, never a wait: adverts go out on time whatever the mail server does.
 
 use super::clock;
+use super::poller::{Poller, Token};
+use crate::config::Smtp;
 use crate::notify::smtp::{Message, Outcome, Rfc5322Date, Settings, SmtpClient};
 use crate::time::Instant;
+use crate::vrrp::State;
+use fnv::FnvHashMap;
 use nix::errno::Errno;
 use nix::sys::socket::{
     connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage,
@@ -143,5 +147,93 @@ impl Mail {
 
     pub fn server(&self) -> std::net::SocketAddr {
         self.settings_server
+    }
+}
+
+/// The alerts in flight, and what each instance or group was last mailed about.
+#[derive(Default)]
+pub struct Mails {
+    list: Vec<Mail>,
+    /// By "INSTANCE name" / "GROUP name", so a reload keeps it.
+    last_mailed: FnvHashMap<String, State>,
+    next_id: u32,
+}
+
+impl Mails {
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.list.iter().filter_map(Mail::poll_timeout).min()
+    }
+
+    /// keepalived's rule: mail when alerts are on for the owner (`own`: its `smtp_alert`) and
+    /// its state differs from the last one mailed about; `message` builds the mail.
+    #[allow(clippy::too_many_arguments)]
+    pub fn alert(
+        &mut self,
+        smtp: &Smtp,
+        settings: Option<&Settings>,
+        key: String,
+        own: Option<bool>,
+        to: State,
+        message: Option<Message>,
+        poller: &mut Poller,
+        now: Instant,
+    ) {
+        if !smtp.alerts(own) || self.last_mailed.get(&key) == Some(&to) {
+            return;
+        }
+        self.last_mailed.insert(key, to);
+        let (Some(settings), Some(message)) = (settings, message) else {
+            return;
+        };
+        if self.list.len() >= MAX_MAILS {
+            warn!(
+                "SMTP alert dropped ({MAX_MAILS} in flight): {}",
+                message.subject
+            );
+            return;
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        debug!("SMTP alert {}: {}", self.next_id, message.subject);
+        match Mail::start(self.next_id, settings, &message, now) {
+            Ok(m) => {
+                poller.add(m.fd(), Token::Mail(m.id));
+                self.list.push(m);
+                self.progress(self.list.len() - 1, poller);
+            }
+            Err(e) => warn!("SMTP alert: {e}"),
+        }
+    }
+
+    /// The socket of alert `id` is ready.
+    pub fn handle_ready(&mut self, id: u32, buf: &mut [u8], poller: &mut Poller, now: Instant) {
+        if let Some(k) = self.list.iter().position(|m| m.id == id) {
+            self.list[k].handle_ready(buf, now);
+            self.progress(k, poller);
+        }
+    }
+
+    pub fn handle_timeout(&mut self, poller: &mut Poller, now: Instant) {
+        for k in (0..self.list.len()).rev() {
+            if self.list[k].poll_timeout().is_some_and(|t| t <= now) {
+                self.list[k].handle_timeout(now);
+                self.progress(k, poller);
+            }
+        }
+    }
+
+    /// After a mail moved: poll for what it waits for next, or log its end and drop it.
+    fn progress(&mut self, k: usize, poller: &mut Poller) {
+        let m = &self.list[k];
+        if let Some(outcome) = m.outcome() {
+            info!("{}", outcome.log_line(m.server()));
+            poller.remove(Token::Mail(m.id));
+            self.list.swap_remove(k);
+        } else {
+            poller.want_write(Token::Mail(m.id), m.wants_write());
+        }
     }
 }
