@@ -166,7 +166,8 @@ interfaces() {
 run_in() {
     local ns=$1 log=$2 rcfile=$3 rc=0
     shift 3
-    (cd "$work" && timeout -k 2 "$limit" ip netns exec "$ns" "$@") >"$log" 2>&1 </dev/null || rc=$?
+    # (The braces keep bash's "Aborted" line for a program killed by a signal out of the table.)
+    { (cd "$work" && timeout -k 2 "$limit" ip netns exec "$ns" "$@") >"$log" 2>&1 </dev/null; } 2>/dev/null || rc=$?
     echo "$rc" >"$rcfile"
 }
 
