@@ -274,8 +274,13 @@ fn show_us(us: u64) -> String {
     s
 }
 
+/// An address as keepalived reads `unicast_src_ip`, `mcast_src_ip`, `unicast_peer` and
+/// `vrrp_mcast_group4` (lib/utils.c `inet_stosockaddr`): a range (`-...`), or else a prefix
+/// length (`/...`), after the address is dropped unread, so `192.0.2.1/24` is `192.0.2.1`.
 fn ip(node: &Node, s: &str) -> Result<IpAddr, ConfigError> {
-    s.parse()
+    let end = s.find('-').or_else(|| s.find('/')).unwrap_or(s.len());
+    s[..end]
+        .parse()
         .map_err(|_| node.err(format!("'{s}' is not an IP address")))
 }
 

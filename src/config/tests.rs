@@ -537,6 +537,38 @@ fn unicast_and_source_addresses() {
 }
 
 #[test]
+fn source_and_peer_addresses_drop_a_prefix_length_or_range_as_keepalived_does() {
+    // keepalived reads these with inet_stosockaddr, which cuts the text at a '-' (a range) or,
+    // failing that, at a '/' (a prefix length) and reads the address before it.
+    let i = inst(
+        "unicast_src_ip 198.51.100.7/26\nunicast_peer {\n 198.51.100.8/26\n 198.51.100.9-12\n}",
+    );
+    assert_eq!(i.unicast_src_ip, Some(v4("198.51.100.7")));
+    assert_eq!(i.unicast_peers, [v4("198.51.100.8"), v4("198.51.100.9")]);
+    assert_eq!(
+        inst("mcast_src_ip 198.51.100.7/32").mcast_src_ip,
+        Some(v4("198.51.100.7"))
+    );
+    let text = "global_defs {\n vrrp_mcast_group4 239.1.2.3/8\n}\n";
+    assert_eq!(
+        ok(text).global.vrrp_mcast_group4,
+        Ipv4Addr::new(239, 1, 2, 3)
+    );
+    // What is left must still be an address, and the error shows the whole word.
+    for bad in ["/24", "198.51.100/24", "198.51.100.7/24-1", "-198.51.100.7"] {
+        let e = err_of(&format!(
+            "vrrp_instance V {{\ninterface eth0\nvirtual_router_id 1\n\
+             virtual_ipaddress {{ 192.0.2.1 }}\nunicast_src_ip {bad}\n}}\n"
+        ));
+        assert!(
+            e.message.contains(&format!("'{bad}' is not an IP address")),
+            "{e}"
+        );
+        assert_eq!(e.at.as_ref().unwrap().line, 5);
+    }
+}
+
+#[test]
 fn ipv6_instances_use_version_3() {
     let i = inst_v6("");
     assert!(i.is_ipv6());
