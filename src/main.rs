@@ -179,7 +179,7 @@ fn main() -> ExitCode {
         // keepalived -t fails on words it does not know; its own keywords we do not act on yet
         // were only warned about. It exits with its worst finding: a script security
         // violation outranks a configuration error.
-        let unknown = config.unhandled.iter().any(|u| !u.known);
+        let unknown = config.unhandled.iter().any(|u| !u.known) || !config.mistakes.is_empty();
         let (_, scripts) = io::security::enforce(config);
         let code = if scripts.violation {
             EXIT_CONFIG_SECURITY

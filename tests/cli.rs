@@ -80,6 +80,18 @@ fn config_check_rejects_an_unknown_keyword_with_exit_5() {
 }
 
 #[test]
+fn config_check_reports_an_unknown_state_with_exit_5_as_keepalived() {
+    // keepalived reports `state SLAVE` and starts as BACKUP; its -t exits 5.
+    let o = check(&GOOD.replace("state BACKUP", "state SLAVE"));
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(
+        text(&o).contains("unknown state 'SLAVE', using BACKUP"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn version_and_help_exit_0() {
     let v = run(&["-v"]);
     assert_eq!(v.status.code(), Some(0), "{}", text(&v));

@@ -35,6 +35,9 @@ pub struct Config {
     /// (notify, track_script, virtual_server, ...). Kept so later issues can fill them in and
     /// so `-t` can report them; each was also logged as a warning with file:line.
     pub unhandled: Vec<Unhandled>,
+    /// Mistakes keepalived reports and carries on from with a default (an unknown `state`):
+    /// logged with file:line, they make `-t` exit 5 as keepalived's does, and the daemon runs.
+    pub mistakes: Vec<Location>,
 }
 
 impl Config {

@@ -111,6 +111,7 @@ type Table<T> = &'static [(&'static str, Shape, Handler<T>)];
 #[derive(Default)]
 struct Ctx {
     unhandled: Vec<Unhandled>,
+    mistakes: Vec<Location>,
 }
 
 impl Ctx {
@@ -203,6 +204,7 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
         sync_groups: top.sync_groups,
         track_files: top.track_files,
         unhandled: ctx.unhandled,
+        mistakes: ctx.mistakes,
     })
 }
 
@@ -875,11 +877,17 @@ fn advert_int(us: u64, v: VrrpVersion, at: &Location, name: &str) -> Result<Dura
 }
 
 const INSTANCE: Table<Draft> = &[
-    ("state", Shape::Value, |d, n, _| {
+    ("state", Shape::Value, |d, n, c| {
         d.state = Some(match n.words[1].as_str() {
             "MASTER" => InitialState::Master,
             "BACKUP" => InitialState::Backup,
-            s => return Err(n.err(format!("'{s}' is not MASTER or BACKUP"))),
+            s => {
+                // keepalived reports it and starts as BACKUP (seen in the field: SLAVE,
+                // lowercase backup, template placeholders).
+                n.warn(format_args!("unknown state '{s}', using BACKUP"));
+                c.mistakes.push(n.at.clone());
+                InitialState::Backup
+            }
         });
         Ok(())
     }),
