@@ -111,8 +111,9 @@ pub struct GlobalDefs {
 /// The SMTP alert settings of `global_defs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Smtp {
-    /// `smtp_server ADDR [PORT]` (port 25 by default).
-    pub server: Option<std::net::SocketAddr>,
+    /// `smtp_server HOST [PORT]` (port 25 by default): an address, or a name the daemon
+    /// resolves when it starts or reloads.
+    pub server: Option<(String, u16)>,
     /// `smtp_helo_name` (default: the host name).
     pub helo_name: Option<String>,
     /// `notification_email_from` (default: `keepalived@` the host name).

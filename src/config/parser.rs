@@ -194,9 +194,9 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
         check_vrid_conflict(&inst, &instances)?;
         instances.push(inst);
     }
-    scripts::check_tracked_scripts(&instances, &top.scripts)?;
-    scripts::check_sync_groups(&top.sync_groups, &instances, &top.scripts)?;
-    scripts::check_tracked_files(&instances, &top.track_files)?;
+    scripts::check_tracked_scripts(&mut instances, &top.scripts, &mut ctx);
+    scripts::check_sync_groups(&mut top.sync_groups, &instances, &top.scripts, &mut ctx);
+    scripts::check_tracked_files(&mut instances, &top.track_files, &mut ctx);
     Ok(Config {
         global: top.global,
         instances,

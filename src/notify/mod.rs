@@ -98,6 +98,11 @@ impl Notifier {
         Some(job)
     }
 
+    /// Whether a queued script could start now.
+    pub fn has_startable(&self) -> bool {
+        self.queue.iter().any(|j| !self.running.contains(&j.owner))
+    }
+
     /// The script of `owner` that was running has ended (or could not start).
     pub fn finished(&mut self, owner: usize) {
         self.running.retain(|&o| o != owner);

@@ -477,8 +477,8 @@ impl Instance {
         }
     }
 
-    /// A new effective priority from tracking (keepalived vrrp_track.c
-    /// `vrrp_set_effective_priority`): the next advert carries it, and a backup's running
+    /// A new effective priority from tracking or a reload (keepalived vrrp_track.c
+    /// `vrrp_set_effective_priority`): a master advertises it at once, and a backup's running
     /// Master_Down_Timer moves by the change in Skew_Time, so preemption follows both ways.
     /// The address owner's priority never changes.
     pub fn set_priority(&mut self, priority: u8, now: Instant) {
@@ -489,6 +489,13 @@ impl Instance {
         let old_down = self.master_down_interval();
         self.priority = priority;
         let new_down = self.master_down_interval();
+        if self.state == State::Master {
+            // The backups learn it now rather than at the next Adver_Timer: a lower priority
+            // lets a preempting backup take over one interval sooner (keepalived announces a
+            // reloaded priority at once too).
+            self.push(Action::SendAdvert { priority });
+            self.timers.set(Timer::Adver, now + self.adver_int);
+        }
         if self.state == State::Backup {
             if let Some(at) = self.timers.get(Timer::MasterDown) {
                 let at = if new_down >= old_down {

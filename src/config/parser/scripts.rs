@@ -169,21 +169,27 @@ pub(super) fn fifo_script(fifo: &mut Option<Fifo>, n: &Node) -> Result<(), Confi
     }
 }
 
-/// Every `track_script` of every instance names a `vrrp_script`. keepalived ignores a missing
-/// one with a message (and `-t` fails); we refuse it, so `-t` and a start agree.
+/// A `track_script` naming no `vrrp_script` is dropped with keepalived's message ("track
+/// script X not found, ignoring") and counted as a mistake (`-t` exits 5; the daemon runs).
 pub(super) fn check_tracked_scripts(
-    instances: &[VrrpInstance],
+    instances: &mut [VrrpInstance],
     scripts: &[VrrpScript],
-) -> Result<(), ConfigError> {
+    ctx: &mut Ctx,
+) {
     for inst in instances {
-        for t in &inst.track_scripts {
-            if !scripts.iter().any(|s| s.name == t.name) {
-                let m = format!("({}) track script {} not found", inst.name, t.name);
-                return Err(invalid(&t.at, Some("track_script"), m));
+        let name = &inst.name;
+        inst.track_scripts.retain(|t| {
+            let known = scripts.iter().any(|s| s.name == t.name);
+            if !known {
+                warn!(
+                    "{}: track_script: ({name}) track script {} not found, ignoring",
+                    t.at, t.name
+                );
+                ctx.mistakes.push(t.at.clone());
             }
-        }
+            known
+        });
     }
-    Ok(())
 }
 
 pub(super) fn sync_group(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Result<(), ConfigError> {
@@ -266,48 +272,60 @@ const GROUP: Table<SyncGroup> = &[
 /// Sync group keywords keepalived 2.2.7 knows that we do not act on yet.
 const GROUP_KNOWN: &str = "track_file track_process track_bfd notify_deleted";
 
-/// Members exist and belong to one group; tracked scripts exist. keepalived drops a group
-/// with a bad member (with a message); we refuse it so `-t` and a start agree.
+/// Sync group members must exist and be in one group only; keepalived ignores a member that
+/// is not, and a group left with none (with a message; `-t` exits 5). A group `track_script`
+/// naming no `vrrp_script` is dropped the same way.
 pub(super) fn check_sync_groups(
-    groups: &[SyncGroup],
+    groups: &mut Vec<SyncGroup>,
     instances: &[VrrpInstance],
     scripts: &[VrrpScript],
-) -> Result<(), ConfigError> {
-    let err = |g: &SyncGroup, m: String| invalid(&g.at, Some("vrrp_sync_group"), m);
-    for (k, g) in groups.iter().enumerate() {
-        if g.members.is_empty() {
-            return Err(err(
-                g,
-                format!("({}) group {{ }} names no instance", g.name),
-            ));
+    ctx: &mut Ctx,
+) {
+    let mut taken: Vec<String> = Vec::new();
+    for g in groups.iter_mut() {
+        let at = g.at.clone();
+        let gname = g.name.clone();
+        let mut mistake = |m: String| {
+            warn!("{at}: vrrp_sync_group: ({gname}) {m}");
+            ctx.mistakes.push(at.clone());
+        };
+        let mut members = Vec::new();
+        for m in core::mem::take(&mut g.members) {
+            if !instances.iter().any(|i| i.name == m) {
+                mistake(format!("instance {m} does not exist - ignoring"));
+            } else if taken.contains(&m) || members.contains(&m) {
+                mistake(format!(
+                    "instance {m} is already in a sync group - ignoring"
+                ));
+            } else {
+                members.push(m);
+            }
         }
+        taken.extend(members.iter().cloned());
+        g.members = members;
+        g.track_scripts.retain(|t| {
+            let known = scripts.iter().any(|s| s.name == t.name);
+            if !known {
+                mistake(format!("track script {} not found, ignoring", t.name));
+            }
+            known
+        });
         if g.members.len() == 1 {
             warn!(
                 "{}: vrrp_sync_group: ({}) has only 1 instance: this probably isn't what you want",
                 g.at, g.name
             );
         }
-        for (i, m) in g.members.iter().enumerate() {
-            if !instances.iter().any(|inst| &inst.name == m) {
-                return Err(err(g, format!("({}) instance {m} does not exist", g.name)));
-            }
-            let twice =
-                g.members[..i].contains(m) || groups[..k].iter().any(|o| o.members.contains(m));
-            if twice {
-                return Err(err(
-                    g,
-                    format!("({}) instance {m} is in a sync group twice", g.name),
-                ));
-            }
-        }
-        for t in &g.track_scripts {
-            if !scripts.iter().any(|s| s.name == t.name) {
-                let m = format!("({}) track script {} not found", g.name, t.name);
-                return Err(invalid(&t.at, Some("track_script"), m));
-            }
-        }
     }
-    Ok(())
+    groups.retain(|g| {
+        if g.members.is_empty() {
+            warn!(
+                "{}: vrrp_sync_group: ({}) has no instance - removing it",
+                g.at, g.name
+            );
+        }
+        !g.members.is_empty()
+    });
 }
 
 /// keepalived's optional boolean after a flag keyword: none is true.
@@ -319,19 +337,13 @@ pub(super) fn flag(n: &Node) -> Result<bool, ConfigError> {
     }
 }
 
-/// `smtp_server ADDR [PORT]`: an address, not a name (a name would need a blocking lookup).
+/// `smtp_server HOST [PORT]`: kept as written; the daemon resolves a name (keepalived does too).
 pub(super) fn smtp_server(g: &mut GlobalDefs, n: &Node) -> Result<(), ConfigError> {
-    let addr = n.words[1].parse::<IpAddr>().map_err(|_| {
-        n.err(format!(
-            "'{}' is not an IP address (host names are not resolved: give the address)",
-            n.words[1]
-        ))
-    })?;
     let port = match n.words.get(2) {
         Some(_) => uint(n, 2, 1, 65535)? as u16,
         None => 25,
     };
-    g.smtp.server = Some(std::net::SocketAddr::new(addr, port));
+    g.smtp.server = Some((n.words[1].clone(), port));
     Ok(())
 }
 
@@ -391,18 +403,25 @@ const FILE: Table<TrackFile> = &[
     }),
 ];
 
-/// Every `track_file` an instance or group names exists.
+/// A `track_file` naming no `track_file` block is dropped as keepalived does ("track file X
+/// not found, ignoring"; `-t` exits 5).
 pub(super) fn check_tracked_files(
-    instances: &[VrrpInstance],
+    instances: &mut [VrrpInstance],
     files: &[TrackFile],
-) -> Result<(), ConfigError> {
+    ctx: &mut Ctx,
+) {
     for inst in instances {
-        for t in &inst.track_files {
-            if !files.iter().any(|f| f.name == t.name) {
-                let m = format!("({}) track file {} not found", inst.name, t.name);
-                return Err(invalid(&t.at, Some("track_file"), m));
+        let name = &inst.name;
+        inst.track_files.retain(|t| {
+            let known = files.iter().any(|f| f.name == t.name);
+            if !known {
+                warn!(
+                    "{}: track_file: ({name}) track file {} not found, ignoring",
+                    t.at, t.name
+                );
+                ctx.mistakes.push(t.at.clone());
             }
-        }
+            known
+        });
     }
-    Ok(())
 }

@@ -56,6 +56,12 @@ impl Daemon {
             Job::Track(id) => ids.get(id.index()).copied().flatten().map(Job::Track),
             other => Some(other),
         });
+        // Runs waiting for their turn keep it under the scripts' new identities.
+        let runs: Vec<_> = self.runs.drain(..).collect();
+        self.runs.extend(
+            runs.into_iter()
+                .filter_map(|id| ids.get(id.index()).copied().flatten()),
+        );
         self.router = router;
         self.config = new_cfg;
         self.hooks = hooks;

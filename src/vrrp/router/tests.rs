@@ -593,10 +593,14 @@ fn reload_keeps_unchanged_instances_and_applies_changes_in_place() {
     );
 
     // VI_2 gets another address and a new base priority; VI_3 is new: no transition for
-    // VI_1 or VI_2 (the priority goes out in the next advert), VI_3 starts as BACKUP.
+    // VI_1 or VI_2 (VI_2 announces its new priority at once), VI_3 starts as BACKUP.
     let c3 = two(150, "192.0.2.101\n 192.0.2.102", true);
     let seen = reload(&mut net, &c2, &c3);
-    assert_eq!(seen, [Seen::State(State::Backup, 100)], "only VI_3 starts");
+    assert_eq!(
+        seen,
+        [Seen::Advert { prio: 150 }, Seen::State(State::Backup, 100)],
+        "only VI_3 starts"
+    );
     let r = &net.nodes[0].r;
     assert_eq!(r.state(name(&net, "VI_2")), State::Master);
     assert_eq!(r.priority(name(&net, "VI_2")), 150);
