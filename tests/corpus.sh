@@ -192,6 +192,9 @@ verdict() {
         echo warn
     elif [ "$prog" = rs ] && [ "$rc" -eq 5 ] && tail -n1 "$log" | grep -qE "$rs_warning"; then
         echo warn
+    elif [ "$prog" = rs ] && [ "$rc" -eq 6 ]; then
+        # Script security, as keepalived's 6: reported, and the daemon runs.
+        echo warn
     else
         echo refuse
     fi
