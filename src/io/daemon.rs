@@ -31,10 +31,11 @@ mod reload;
 /// Packets read from one socket per wake-up before timers are served again.
 const RX_BUDGET: usize = 32;
 
-/// Scripts started per wake-up. Starting one waits for its exec (about a millisecond), so 45
-/// checks due in the same second started back to back held adverts up to 40 ms (measured with
-/// tests/bench/hooks.sh); the rest wait for the next turn of the loop, after due adverts.
-const SPAWN_BUDGET: usize = 4;
+/// Scripts started per wake-up; the rest wait for the next turn of the loop, after due adverts.
+/// Starting one waits for its fork and exec: 45 checks due in the same second, started back to
+/// back, held adverts up to 40 ms late; 4 per turn, 10.6 ms; 2 per turn, 2.9 ms (keepalived:
+/// 3.8 ms), measured with `tests/bench/hooks.sh scripts`.
+const SPAWN_BUDGET: usize = 2;
 
 /// How long a stop waits for the notify scripts and SMTP alerts it queued (keepalived gives
 /// notify_stop 1 s).
