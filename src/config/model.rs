@@ -268,6 +268,20 @@ pub struct Notify {
     pub master_rx_lower_pri: Option<Command>,
 }
 
+impl Notify {
+    /// Every command slot, set or not.
+    pub fn commands_mut(&mut self) -> [&mut Option<Command>; 6] {
+        [
+            &mut self.master,
+            &mut self.backup,
+            &mut self.fault,
+            &mut self.stop,
+            &mut self.generic,
+            &mut self.master_rx_lower_pri,
+        ]
+    }
+}
+
 impl Default for GlobalDefs {
     fn default() -> Self {
         GlobalDefs {
@@ -476,18 +490,7 @@ impl VrrpInstance {
             for t in tracks.chain(&mut i.track_files) {
                 t.at = here.clone();
             }
-            let n = &mut i.notify;
-            for c in [
-                &mut n.master,
-                &mut n.backup,
-                &mut n.fault,
-                &mut n.stop,
-                &mut n.generic,
-                &mut n.master_rx_lower_pri,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for c in i.notify.commands_mut().into_iter().flatten() {
                 c.at = here.clone();
             }
             i

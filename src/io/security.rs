@@ -187,15 +187,7 @@ pub fn enforce(mut config: Config) -> (Config, Report) {
     let mut notify: Vec<&mut Option<Command>> = Vec::new();
     for inst in &mut config.instances {
         inst.track_scripts.retain(|t| !removed.contains(&t.name));
-        let n = &mut inst.notify;
-        notify.extend([
-            &mut n.master,
-            &mut n.backup,
-            &mut n.fault,
-            &mut n.stop,
-            &mut n.generic,
-            &mut n.master_rx_lower_pri,
-        ]);
+        notify.extend(inst.notify.commands_mut());
     }
     let g = &mut config.global;
     for f in [&mut g.notify_fifo, &mut g.vrrp_notify_fifo]

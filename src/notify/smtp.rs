@@ -21,7 +21,7 @@ use core::ops::Range;
 use core::time::Duration;
 use std::net::SocketAddr;
 
-use crate::time::Instant;
+use crate::time::{Civil, Instant};
 use crate::vrrp::State;
 
 /// `smtp_server ADDR` without a port.
@@ -204,48 +204,24 @@ pub struct Rfc5322Date {
 
 impl fmt::Display for Rfc5322Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        let local = self
-            .unix_secs
-            .saturating_add(i64::from(self.utc_offset_secs));
-        let days = local.div_euclid(86_400);
-        let secs = local.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
         let off = self.utc_offset_secs;
+        let c = Civil::from_secs(self.unix_secs.saturating_add(i64::from(off)));
         let sign = if off < 0 { '-' } else { '+' };
         let off_min = off.unsigned_abs() / 60;
         write!(
             f,
             "{}, {:02} {} {:04} {:02}:{:02}:{:02} {sign}{:02}{:02}",
-            DAYS[days.rem_euclid(7) as usize],
-            day,
-            MONTHS[(month - 1) as usize],
-            year,
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60,
+            c.day_name(),
+            c.day,
+            c.month_name(),
+            c.year,
+            c.hour,
+            c.minute,
+            c.second,
             off_min / 60,
             off_min % 60
         )
     }
-}
-
-/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01, proleptic Gregorian
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The point of the dialogue, named as keepalived logs it (`SMTP_FSM[].cmd_name`): the

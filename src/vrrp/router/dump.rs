@@ -834,45 +834,23 @@ struct TimeText(WallTime);
 
 impl core::fmt::Display for TimeText {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
         let w = self.0;
-        let local = w.secs().saturating_add(i64::from(w.utc_offset));
-        let days = local.div_euclid(86_400);
-        let secs = local.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        let wday = (days + 4).rem_euclid(7) as usize;
+        let c = crate::time::Civil::from_secs(w.secs().saturating_add(i64::from(w.utc_offset)));
         write!(
             f,
-            "{}.{:06} ({} {}{:3} {:02}:{:02}:{:02}.{:06} {y})",
+            "{}.{:06} ({} {}{:3} {:02}:{:02}:{:02}.{:06} {})",
             w.secs(),
             w.usecs(),
-            DAYS[wday],
-            MONTHS[(m as usize).clamp(1, 12) - 1],
-            d,
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60,
+            c.day_name(),
+            c.month_name(),
+            c.day,
+            c.hour,
+            c.minute,
+            c.second,
             w.usecs(),
+            c.year,
         )
     }
-}
-
-/// The (year, month 1..=12, day 1..=31) of a day counted from 1970-01-01, proleptic
-/// Gregorian (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -1073,9 +1051,6 @@ mod tests {
 
     #[test]
     fn ctime_text_and_calendar() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         let t = WallTime {
             micros: WALL,
             utc_offset: 3600,
