@@ -189,6 +189,10 @@ pub fn enforce(mut config: Config) -> (Config, Report) {
         inst.track_scripts.retain(|t| !removed.contains(&t.name));
         notify.extend(inst.notify.commands_mut());
     }
+    for group in &mut config.sync_groups {
+        group.track_scripts.retain(|t| !removed.contains(&t.name));
+        notify.extend(group.notify.commands_mut());
+    }
     let g = &mut config.global;
     for f in [&mut g.notify_fifo, &mut g.vrrp_notify_fifo]
         .into_iter()
