@@ -5,7 +5,7 @@
 
 use super::arp_sock::ArpSocket;
 use super::children::{Children, Job, RunAs};
-use super::fifo::Fifo;
+use super::fifo::{Fifo, Fifos};
 use super::files::FileWatch;
 use super::mail::Mails;
 use super::poller::{Poller, Token};
@@ -50,7 +50,7 @@ struct Hooks {
     run_as: Option<RunAs>,
     /// Per `vrrp_script` with its own `user`.
     script_run_as: Vec<Option<RunAs>>,
-    fifos: Vec<Fifo>,
+    fifos: Fifos,
     /// None: no alerts configured.
     smtp: Option<crate::notify::smtp::Settings>,
     router_id: String,
@@ -101,10 +101,15 @@ impl Hooks {
                     recipients: s.emails.clone(),
                     timeout: s.connect_timeout,
                 });
+        let names = config.instances.iter().map(|i| i.name.len());
+        let longest = names
+            .chain(config.sync_groups.iter().map(|g| g.name.len()))
+            .max()
+            .unwrap_or(0);
         Ok(Hooks {
             run_as,
             script_run_as,
-            fifos,
+            fifos: Fifos::new(fifos, longest),
             smtp,
             router_id,
         })
@@ -540,10 +545,9 @@ impl Daemon {
                         let c = c.clone();
                         self.notifier.push(inst.index(), &c, Vec::new());
                     }
-                    let line = notify::fifo_line(false, &name, "MASTER_RX_LOWER_PRI", prio);
-                    for f in &mut self.hooks.fifos {
-                        f.write_line(&line);
-                    }
+                    self.hooks
+                        .fifos
+                        .announce(false, &name, "MASTER_RX_LOWER_PRI", prio);
                 }
                 Output::RunScript(id) => self.runs.push_back(id),
             }
@@ -616,10 +620,8 @@ impl Daemon {
         debug!("({}) {} -> {}", cfg.name, from.as_str(), to.as_str());
         self.notifier
             .transition(inst.index(), false, &cfg.name, &cfg.notify, to, priority);
-        let line = notify::fifo_line(false, &cfg.name, notify::state_word(to), priority);
-        for f in &mut self.hooks.fifos {
-            f.write_line(&line);
-        }
+        let word = notify::state_word(to);
+        self.hooks.fifos.announce(false, &cfg.name, word, priority);
         let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
         let state = smtp::AlertState::from_vrrp(to);
         let m = smtp::instance_alert(&self.hooks.router_id, &name, state);
@@ -633,10 +635,8 @@ impl Daemon {
         let owner = self.config.instances.len() + g.index();
         self.notifier
             .transition(owner, true, &cfg.name, &cfg.notify, to, 0);
-        let line = notify::fifo_line(true, &cfg.name, notify::state_word(to), 0);
-        for f in &mut self.hooks.fifos {
-            f.write_line(&line);
-        }
+        let word = notify::state_word(to);
+        self.hooks.fifos.announce(true, &cfg.name, word, 0);
         let (name, own) = (cfg.name.clone(), cfg.smtp_alert);
         let state = smtp::AlertState::from_vrrp(to);
         let m = smtp::group_alert(&self.hooks.router_id, &name, state);

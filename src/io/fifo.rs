@@ -29,7 +29,7 @@ impl Fifo {
     }
 
     /// Writes one line; never blocks.
-    pub fn write_line(&mut self, line: &str) {
+    pub fn write_line(&mut self, line: &[u8]) {
         if self.fd.is_none() {
             let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
             match open(&self.path, flags, Mode::empty()) {
@@ -38,7 +38,7 @@ impl Fifo {
             }
         }
         let Some(fd) = &self.fd else { return };
-        match nix::unistd::write(fd, line.as_bytes()) {
+        match nix::unistd::write(fd, line) {
             Ok(_) => {}
             Err(e) => {
                 if e == Errno::EPIPE {
@@ -63,6 +63,36 @@ impl Fifo {
                 },
                 self.dropped
             );
+        }
+    }
+}
+
+/// The configured FIFOs (`notify_fifo`, `vrrp_notify_fifo`) and the buffer their lines are
+/// formatted in, sized when the configuration is loaded from its longest name.
+pub struct Fifos {
+    list: Vec<Fifo>,
+    line: Vec<u8>,
+}
+
+impl Fifos {
+    pub fn new(list: Vec<Fifo>, longest_name: usize) -> Fifos {
+        Fifos {
+            list,
+            line: vec![0; crate::notify::fifo_line_len(longest_name)],
+        }
+    }
+
+    /// keepalived's line for an instance (or `group`) entering `word`, to every FIFO.
+    pub fn announce(&mut self, group: bool, name: &str, word: &str, priority: u8) {
+        if self.list.is_empty() {
+            return;
+        }
+        let Some(n) = crate::notify::fifo_line(&mut self.line, group, name, word, priority) else {
+            // Cannot happen: the buffer was sized from the longest name.
+            return;
+        };
+        for f in &mut self.list {
+            f.write_line(&self.line[..n]);
         }
     }
 }

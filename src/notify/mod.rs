@@ -22,10 +22,27 @@ pub fn state_word(s: State) -> &'static str {
     }
 }
 
-/// `INSTANCE "VI_1" MASTER 100` (keepalived vrrp_notify.c `notify_fifo`), with the newline.
-pub fn fifo_line(group: bool, name: &str, word: &str, priority: u8) -> String {
+/// The longest FIFO line a name of `name_len` bytes makes (the longest kind, word and priority).
+pub fn fifo_line_len(name_len: usize) -> usize {
+    "INSTANCE \"\" MASTER_RX_LOWER_PRI 255\n".len() + name_len
+}
+
+/// `INSTANCE "VI_1" MASTER 100` (keepalived vrrp_notify.c `notify_fifo`), with the newline,
+/// written into `out` (sized with [`fifo_line_len`]): no allocation per transition. The length
+/// written, or `None` when `out` is too short.
+pub fn fifo_line(
+    out: &mut [u8],
+    group: bool,
+    name: &str,
+    word: &str,
+    priority: u8,
+) -> Option<usize> {
+    use embedded_io::Write;
     let kind = if group { "GROUP" } else { "INSTANCE" };
-    format!("{kind} \"{name}\" {word} {priority}\n")
+    let room = out.len();
+    let mut w: &mut [u8] = out;
+    writeln!(w, "{kind} \"{name}\" {word} {priority}").ok()?;
+    Some(room - w.len())
 }
 
 /// One script run: a configured command and the words appended to it.
@@ -170,9 +187,15 @@ mod tests {
         assert_eq!(n.poll_start().unwrap().command.line, "/s.sh");
         n.finished(3);
         assert_eq!(n.poll_start().unwrap().extra, ["GROUP", "G", "STOP", "0"]);
+        let mut buf = [0u8; 64];
+        let n = fifo_line(&mut buf, false, "VI_1", "MASTER", 100).unwrap();
+        assert_eq!(&buf[..n], b"INSTANCE \"VI_1\" MASTER 100\n");
+        let mut exact = vec![0u8; fifo_line_len(4)];
+        let n = fifo_line(&mut exact, false, "G_12", "MASTER_RX_LOWER_PRI", 255).unwrap();
+        assert_eq!(n, exact.len(), "the longest line fits the computed length");
         assert_eq!(
-            fifo_line(false, "VI_1", "MASTER", 100),
-            "INSTANCE \"VI_1\" MASTER 100\n"
+            fifo_line(&mut buf[..10], false, "VI_1", "MASTER", 100),
+            None
         );
     }
 }
