@@ -1102,6 +1102,17 @@ impl Lab {
             .min()
     }
 
+    /// When `node` first lost `vip` at or after `since`, as its address monitor saw it.
+    pub fn deleted_at(&self, node: &str, vip: &str, since: Instant) -> Option<Instant> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.node == node && e.addr == vip && !e.added && e.at >= since)
+            .map(|e| e.at)
+            .min()
+    }
+
     /// All changes of `vip` since `since`, one per line.
     pub fn timeline(&self, vip: &str, since: Instant) -> String {
         let names: Vec<&str> = self
