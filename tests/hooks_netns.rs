@@ -29,26 +29,16 @@ fn with_hooks(conf: &str, script: &str, extra: &str) -> String {
 fn recorder(dir: &Path, name: &str) -> String {
     let path = dir.join(name);
     let log = dir.join(format!("{name}.log"));
-    std::fs::write(
+    write_script(
         &path,
-        format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
-    )
-    .unwrap();
-    make_executable(&path);
+        &format!(
+            "#!/bin/sh
+echo \"$*\" >> {}
+",
+            log.display()
+        ),
+    );
     path.display().to_string()
-}
-
-fn make_executable(p: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn lines(p: &Path) -> Vec<String> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -193,27 +183,21 @@ fn tracked_interface_down_is_fault_and_up_rejoins() {
     let Some(mut lab) = Lab::new("hooks_trackif", 2) else {
         return;
     };
-    let ns = lab.netns("n1");
-    let ip = |args: &[&str]| {
-        let st = std::process::Command::new("ip")
-            .args(["-n", &ns])
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(st.success(), "ip {args:?}");
-    };
-    ip(&[
-        "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1",
-    ]);
-    ip(&["link", "set", "uplink1", "up"]);
-    ip(&["link", "set", "uplink0", "up"]);
+    lab.ip_in(
+        "n1",
+        &[
+            "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1",
+        ],
+    );
+    lab.ip_in("n1", &["link", "set", "uplink1", "up"]);
+    lab.ip_in("n1", &["link", "set", "uplink0", "up"]);
     let track = "    track_interface {\n        uplink0\n    }\n";
     let (a, b) = (Vrrp::v3(100, "0.2"), Vrrp::v3(90, "0.2"));
     lab.start("n1", RS, &with_hooks(&a.conf(), "", track));
     lab.start("n2", RS, &b.conf());
     lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
     let t = std::time::Instant::now();
-    ip(&["link", "set", "uplink0", "down"]);
+    lab.ip_in("n1", &["link", "set", "uplink0", "down"]);
     lab.wait_holders(
         VIP,
         &["n2"],
@@ -234,7 +218,7 @@ fn tracked_interface_down_is_fault_and_up_rejoins() {
         "{}",
         lab.log("n1")
     );
-    ip(&["link", "set", "uplink0", "up"]);
+    lab.ip_in("n1", &["link", "set", "uplink0", "up"]);
     lab.wait_holders(
         VIP,
         &["n1"],
@@ -415,7 +399,6 @@ fn sync_group_moves_both_vips_and_notifies_the_group() {
         )
     };
     for node in ["n1", "n2"] {
-        let ns = lab.netns(node);
         for args in [
             &[
                 "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1",
@@ -423,12 +406,7 @@ fn sync_group_moves_both_vips_and_notifies_the_group() {
             &["link", "set", "uplink1", "up"],
             &["link", "set", "uplink0", "up"],
         ] {
-            let st = std::process::Command::new("ip")
-                .args(["-n", &ns])
-                .args(args)
-                .status()
-                .unwrap();
-            assert!(st.success());
+            lab.ip_in(node, args);
         }
     }
     lab.start("n1", RS, &conf(100, "n1"));
@@ -441,11 +419,7 @@ fn sync_group_moves_both_vips_and_notifies_the_group() {
         "n1 holds VI_2",
     );
     // VI_2's tracked interface goes down: the whole group moves to n2.
-    let st = std::process::Command::new("ip")
-        .args(["-n", &lab.netns("n1"), "link", "set", "uplink0", "down"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    lab.ip_in("n1", &["link", "set", "uplink0", "down"]);
     lab.wait_holders(
         VIP,
         &["n2"],
@@ -453,11 +427,7 @@ fn sync_group_moves_both_vips_and_notifies_the_group() {
         "VI_1 follows VI_2 to n2",
     );
     lab.wait_holders("192.0.2.101", &["n2"], Duration::from_secs(5), "VI_2 on n2");
-    let st = std::process::Command::new("ip")
-        .args(["-n", &lab.netns("n1"), "link", "set", "uplink0", "up"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    lab.ip_in("n1", &["link", "set", "uplink0", "up"]);
     lab.wait_holders(VIP, &["n1"], Duration::from_secs(8), "the group comes back");
     lab.wait_holders("192.0.2.101", &["n1"], Duration::from_secs(8), "VI_2 back");
     lab.stop("n1");
@@ -596,19 +566,7 @@ fn a_vip_deleted_from_the_master_comes_back_within_one_advert_interval() {
     elect(&mut lab, RS, RS, &a, &b);
     // An operator (or a network manager reconfiguring the interface) deletes the VIP.
     let t = std::time::Instant::now();
-    let st = std::process::Command::new("ip")
-        .args([
-            "-n",
-            &lab.netns("n1"),
-            "addr",
-            "del",
-            &format!("{VIP}/24"),
-            "dev",
-            "eth0",
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    lab.ip_in("n1", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
     let back = poll_until(Duration::from_secs(1), || {
         lab.holders_now(VIP).contains(&"n1".to_string())
     });
@@ -797,16 +755,23 @@ fn scripts_that_flood_output_or_leave_a_daemon_behind_never_stall_the_loop() {
         return;
     };
     let dir = lab.dir().to_path_buf();
-    use std::os::unix::fs::PermissionsExt;
     // A check that starts a daemon keeping stdout/stderr open and exits 0 at once, and a
     // notify script that writes 64 MiB to stdout.
     let fork = dir.join("forker.sh");
-    std::fs::write(&fork, "#!/bin/sh\nsleep 30 &\nexit 0\n").unwrap();
+    write_script(
+        &fork,
+        "#!/bin/sh
+sleep 30 &
+exit 0
+",
+    );
     let flood = dir.join("flood.sh");
-    std::fs::write(&flood, "#!/bin/sh\nhead -c 67108864 /dev/zero\n").unwrap();
-    for p in [&fork, &flood] {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    write_script(
+        &flood,
+        "#!/bin/sh
+head -c 67108864 /dev/zero
+",
+    );
     let missing = dir.join("does-not-exist.sh");
     let script = format!(
         "vrrp_script forker {{\n    script {}\n    interval 1\n    weight 0\n}}\n\

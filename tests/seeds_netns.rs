@@ -16,24 +16,18 @@ const VIP2: &str = "192.0.2.101";
 
 /// `notify.sh WORD`: appends WORD to `log`, as the seeds' notify scripts log transitions.
 fn notify_script(dir: &Path, node: &str) -> (String, std::path::PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
     let script = dir.join(format!("{node}-notify.sh"));
     let log = dir.join(format!("{node}-notify.log"));
-    std::fs::write(
+    write_script(
         &script,
-        format!("#!/bin/sh\necho \"$1\" >> {}\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        &format!(
+            "#!/bin/sh
+echo \"$1\" >> {}
+",
+            log.display()
+        ),
+    );
     (script.display().to_string(), log)
-}
-
-fn lines(p: &Path) -> Vec<String> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 /// Seed 000's "dual master" example: two instances, each router master of one, VIPs with a

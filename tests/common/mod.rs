@@ -195,6 +195,22 @@ pub fn read_lossy(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The lines of a file (none when it does not exist yet).
+pub fn lines(p: &Path) -> Vec<String> {
+    fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes an executable script (mode 0755).
+pub fn write_script(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// Polls `cond` every 5 ms until it holds or `timeout` passes. Returns whether it held.
 pub fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
@@ -657,6 +673,16 @@ impl Lab {
 
     fn ipc(&self, args: &[&str]) -> String {
         run(&self.ip, args)
+    }
+
+    /// `ip -n <node's netns> ARGS`, which must succeed; its output.
+    pub fn ip_in(&self, node: &str, args: &[&str]) -> String {
+        let ns = self.netns(node);
+        let all: Vec<&str> = ["-n", ns.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        self.ipc(&all)
     }
 
     fn add_netns(&mut self, name: &str) {
