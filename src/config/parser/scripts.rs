@@ -169,26 +169,37 @@ pub(super) fn fifo_script(fifo: &mut Option<Fifo>, n: &Node) -> Result<(), Confi
     }
 }
 
-/// A `track_script` naming no `vrrp_script` is dropped with keepalived's message ("track
-/// script X not found, ignoring") and counted as a mistake (`-t` exits 5; the daemon runs).
+/// Entries of a `track_script` / `track_file` block that name no block of that kind are
+/// dropped with keepalived's message ("track script X not found, ignoring") and counted as
+/// mistakes (`-t` exits 5; the daemon runs). `what` is "script" or "file".
+fn drop_unknown(
+    owner: &str,
+    tracks: &mut Vec<Track>,
+    what: &str,
+    known: impl Fn(&str) -> bool,
+    ctx: &mut Ctx,
+) {
+    tracks.retain(|t| {
+        let ok = known(&t.name);
+        if !ok {
+            warn!(
+                "{}: track_{what}: ({owner}) track {what} {} not found, ignoring",
+                t.at, t.name
+            );
+            ctx.mistakes.push(t.at.clone());
+        }
+        ok
+    });
+}
+
 pub(super) fn check_tracked_scripts(
     instances: &mut [VrrpInstance],
     scripts: &[VrrpScript],
     ctx: &mut Ctx,
 ) {
     for inst in instances {
-        let name = &inst.name;
-        inst.track_scripts.retain(|t| {
-            let known = scripts.iter().any(|s| s.name == t.name);
-            if !known {
-                warn!(
-                    "{}: track_script: ({name}) track script {} not found, ignoring",
-                    t.at, t.name
-                );
-                ctx.mistakes.push(t.at.clone());
-            }
-            known
-        });
+        let known = |n: &str| scripts.iter().any(|s| s.name == n);
+        drop_unknown(&inst.name, &mut inst.track_scripts, "script", known, ctx);
     }
 }
 
@@ -303,13 +314,8 @@ pub(super) fn check_sync_groups(
         }
         taken.extend(members.iter().cloned());
         g.members = members;
-        g.track_scripts.retain(|t| {
-            let known = scripts.iter().any(|s| s.name == t.name);
-            if !known {
-                mistake(format!("track script {} not found, ignoring", t.name));
-            }
-            known
-        });
+        let known = |n: &str| scripts.iter().any(|s| s.name == n);
+        drop_unknown(&gname, &mut g.track_scripts, "script", known, ctx);
         if g.members.len() == 1 {
             warn!(
                 "{}: vrrp_sync_group: ({}) has only 1 instance: this probably isn't what you want",
@@ -403,25 +409,13 @@ const FILE: Table<TrackFile> = &[
     }),
 ];
 
-/// A `track_file` naming no `track_file` block is dropped as keepalived does ("track file X
-/// not found, ignoring"; `-t` exits 5).
 pub(super) fn check_tracked_files(
     instances: &mut [VrrpInstance],
     files: &[TrackFile],
     ctx: &mut Ctx,
 ) {
     for inst in instances {
-        let name = &inst.name;
-        inst.track_files.retain(|t| {
-            let known = files.iter().any(|f| f.name == t.name);
-            if !known {
-                warn!(
-                    "{}: track_file: ({name}) track file {} not found, ignoring",
-                    t.at, t.name
-                );
-                ctx.mistakes.push(t.at.clone());
-            }
-            known
-        });
+        let known = |n: &str| files.iter().any(|f| f.name == n);
+        drop_unknown(&inst.name, &mut inst.track_files, "file", known, ctx);
     }
 }
