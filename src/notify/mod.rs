@@ -125,6 +125,17 @@ impl Notifier {
         self.running.retain(|&o| o != owner);
     }
 
+    /// Reload: every owner takes its new number (`f` maps old to new), so a moved instance's
+    /// queued scripts keep their place and order.
+    pub fn retarget(&mut self, f: impl Fn(usize) -> usize) {
+        for j in &mut self.queue {
+            j.owner = f(j.owner);
+        }
+        for o in &mut self.running {
+            *o = f(*o);
+        }
+    }
+
     /// Nothing queued and nothing running.
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty() && self.running.is_empty()
@@ -173,6 +184,34 @@ mod tests {
         n.finished(0);
         let e = n.poll_start().unwrap();
         assert_eq!(e.extra, ["INSTANCE", "VI_1", "MASTER", "90"]);
+    }
+
+    #[test]
+    fn retarget_keeps_queues_apart() {
+        let notify = Notify {
+            master: cmd("/m.sh"),
+            backup: cmd("/b.sh"),
+            ..Notify::default()
+        };
+        let mut n = Notifier::default();
+        n.transition(0, false, "A", &notify, State::Backup, 1);
+        n.transition(0, false, "A", &notify, State::Master, 1);
+        assert_eq!(n.poll_start().unwrap().command.line, "/b.sh");
+        // A reload moves A from owner 0 to owner 1; a new instance is owner 0.
+        n.retarget(|o| o + 1);
+        n.transition(0, false, "B", &notify, State::Master, 1);
+        let b = n.poll_start().unwrap();
+        assert_eq!(
+            b.owner, 0,
+            "the new owner 0 is not blocked by A's running script"
+        );
+        assert_eq!(
+            n.poll_start(),
+            None,
+            "A's next script still waits for its first"
+        );
+        n.finished(1);
+        assert_eq!(n.poll_start().unwrap().owner, 1);
     }
 
     #[test]

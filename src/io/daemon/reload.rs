@@ -52,8 +52,14 @@ impl Daemon {
             })
             .collect();
         let ids = router.adopt(&mut self.router, &self.config, &new_cfg, now);
+        // Notify queues follow their instance or group by name; those the new file drops keep
+        // a number of their own past every live one.
+        let owners = notify_owners(&self.config, &new_cfg);
+        let owner = |o: usize| owners.get(o).copied().unwrap_or(o);
+        self.notifier.retarget(owner);
         self.children.retarget(|job| match job {
             Job::Track(id) => ids.get(id.index()).copied().flatten().map(Job::Track),
+            Job::Notify(o) => Some(Job::Notify(owner(o))),
             other => Some(other),
         });
         // Runs waiting for their turn keep it under the scripts' new identities.
@@ -126,4 +132,22 @@ impl Daemon {
         self.flush(now);
         info!("Reload done");
     }
+}
+
+/// For each notify owner of `old` (its instances, then its sync groups), its number under
+/// `new`: the same name's, or one past every owner `new` has.
+fn notify_owners(old: &Config, new: &Config) -> Vec<usize> {
+    let names = |c: &Config| -> Vec<(bool, String)> {
+        let insts = c.instances.iter().map(|i| (false, i.name.clone()));
+        insts
+            .chain(c.sync_groups.iter().map(|g| (true, g.name.clone())))
+            .collect()
+    };
+    let (before, after) = (names(old), names(new));
+    let spare = after.len() + before.len();
+    before
+        .iter()
+        .enumerate()
+        .map(|(k, o)| after.iter().position(|n| n == o).unwrap_or(spare + k))
+        .collect()
 }
