@@ -1,10 +1,11 @@
 #!/bin/bash
 # Build the keepalived-rs lab VM: a Debian kernel plus one initramfs per router.
 #
-#   board/qemu-x86_64/build.sh [--no-cargo]
+#   board/qemu-x86_64/build.sh [--no-cargo] [--arch x86_64|aarch64]
 #
-# Output (under target/vm/, not committed):
-#   vmlinuz                  the Debian kernel (linux-image-6.1.0-N-amd64)
+# Output (under target/vm/ for x86_64, target/vm-aarch64/ for aarch64; not
+# committed; board/qemu-aarch64/build.sh is this script with --arch aarch64):
+#   vmlinuz                  the Debian kernel (linux-image-6.1.0-N-amd64 or -arm64)
 #   base.cpio.gz             busybox-static + kernel modules + keepalived-rs + rootfs-overlay
 #   initramfs-NAME.cpio.gz   base.cpio.gz followed by a small per-router archive
 #                            (/etc/hostname, /etc/network/interfaces, keepalived.conf)
@@ -20,10 +21,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=arch.sh
+. "$HERE/arch.sh"
 CACHE=${VM_CACHE:-$REPO/target/vm-cache}
-OUT=${VM_OUT:-$REPO/target/vm}
-TARGET=x86_64-unknown-linux-musl
-BIN=$REPO/target/$TARGET/release/keepalived-rs
 # The init script is the Buildroot package's own file: the VM runs exactly it.
 INIT_SCRIPT=$REPO/buildroot/package/keepalived-rs/S45keepalived-rs
 
@@ -51,9 +51,17 @@ die() {
 }
 
 cargo_build=1
-for arg in "$@"; do
+arch=x86_64
+while [ "$#" -gt 0 ]; do
+	arg=$1
+	shift
 	case "$arg" in
 		--no-cargo) cargo_build=0 ;;
+		--arch)
+			[ "$#" -gt 0 ] || die "--arch needs x86_64 or aarch64"
+			arch=$1
+			shift
+			;;
 		-h | --help)
 			sed -n '2,20p' "${BASH_SOURCE[0]}"
 			exit 0
@@ -62,15 +70,23 @@ for arg in "$@"; do
 	esac
 done
 
+vm_arch "$arch" || die "unknown architecture $arch"
+OUT=$ARCH_IMAGES
+TARGET=$ARCH_TARGET
+BIN=${CARGO_TARGET_DIR:-$REPO/target}/$TARGET/release/keepalived-rs
+# aarch64 links with the bundled lld (no cross gcc), as tests/cross.sh does.
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
+
 [ "$(id -u)" -eq 0 ] || die "run as root (the image needs /dev/console)"
 [ -f "$INIT_SCRIPT" ] || die "missing $INIT_SCRIPT (the Buildroot package's init script)"
 
 # --- host tools -------------------------------------------------------------
 need_pkgs=()
-command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
+command -v "$ARCH_QEMU" >/dev/null || need_pkgs+=("$ARCH_QEMU_PKG")
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v depmod >/dev/null || need_pkgs+=(kmod)
 command -v cpio >/dev/null || need_pkgs+=(cpio)
+mkdir -p "$CACHE"
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
 	say "installing ${need_pkgs[*]}"
 	for _ in $(seq 1 30); do
@@ -81,27 +97,59 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 		grep -q 'lock' "$CACHE.apt.log" || die "apt-get failed, see $CACHE.apt.log"
 		sleep 10
 	done
-	command -v qemu-system-x86_64 >/dev/null || die "apt-get install did not succeed"
+	command -v "$ARCH_QEMU" >/dev/null || die "apt-get install did not succeed"
+fi
+# Foreign-architecture packages (kernel, busybox-static) come from the same
+# mirror once dpkg knows the architecture.
+if [ "$ARCH_DEB" != "$(dpkg --print-architecture)" ] &&
+	! dpkg --print-foreign-architectures | grep -qx "$ARCH_DEB"; then
+	say "dpkg --add-architecture $ARCH_DEB; apt-get update"
+	dpkg --add-architecture "$ARCH_DEB"
+	apt-get -o DPkg::Lock::Timeout=300 update >"$CACHE.apt.log" 2>&1 ||
+		die "apt-get update failed, see $CACHE.apt.log"
 fi
 file /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
 	ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
 	die "/bin/busybox is not static (install busybox-static)"
 
+# apt-get download ARCH_DEB's PKG into the cache, print the .deb's path.
+download_deb() { # PKG
+	local deb
+	deb=$(find "$CACHE" -maxdepth 1 -name "${1}_*_$ARCH_DEB.deb" | head -n 1)
+	if [ -z "$deb" ]; then
+		say "downloading $1:$ARCH_DEB" >&2
+		(cd "$CACHE" && apt-get download "$1:$ARCH_DEB") >"$CACHE/download.log" 2>&1 ||
+			die "apt-get download $1:$ARCH_DEB failed, see $CACHE/download.log"
+		deb=$(find "$CACHE" -maxdepth 1 -name "${1}_*_$ARCH_DEB.deb" | head -n 1)
+		[ -n "$deb" ] || die "apt-get download $1:$ARCH_DEB failed"
+	fi
+	echo "$deb"
+}
+
+# --- busybox-static of the guest's architecture -------------------------------
+if [ "$ARCH_DEB" = "$(dpkg --print-architecture)" ]; then
+	BUSYBOX=/bin/busybox
+else
+	bbroot=$CACHE/busybox-$ARCH_DEB
+	if [ ! -x "$bbroot/bin/busybox" ]; then
+		deb=$(download_deb busybox-static)
+		rm -rf "$bbroot.tmp"
+		dpkg-deb -x "$deb" "$bbroot.tmp"
+		mv "$bbroot.tmp" "$bbroot"
+		rm -f "$deb"
+	fi
+	BUSYBOX=$bbroot/bin/busybox
+fi
+[ -x "$BUSYBOX" ] || die "missing $BUSYBOX"
+
 # --- kernel -----------------------------------------------------------------
-mkdir -p "$CACHE"
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[ -n "$kpkg" ] || die "cannot find the kernel package (apt-cache depends linux-image-amd64)"
+kpkg=$(apt-cache depends "linux-image-$ARCH_DEB:$ARCH_DEB" 2>/dev/null |
+	awk '/Depends: linux-image-[0-9]/ {sub(/:.*/, "", $2); print $2; exit}')
+[ -n "$kpkg" ] || die "cannot find the kernel package (apt-cache depends linux-image-$ARCH_DEB:$ARCH_DEB)"
 kver=${kpkg#linux-image-}
 kroot=$CACHE/kroot-$kver
 if [ ! -d "$kroot/lib/modules/$kver" ]; then
-	deb=$(find "$CACHE" -maxdepth 1 -name "${kpkg}_*.deb" | head -n 1)
-	if [ -z "$deb" ]; then
-		say "downloading $kpkg"
-		(cd "$CACHE" && apt-get download "$kpkg") >"$CACHE/download.log" 2>&1 ||
-			die "apt-get download $kpkg failed, see $CACHE/download.log"
-		deb=$(find "$CACHE" -maxdepth 1 -name "${kpkg}_*.deb" | head -n 1)
-		[ -n "$deb" ] || die "apt-get download $kpkg failed"
-	fi
+	deb=$(download_deb "$kpkg")
 	say "unpacking $(basename "$deb")"
 	rm -rf "$kroot.tmp"
 	dpkg-deb -x "$deb" "$kroot.tmp"
@@ -132,7 +180,8 @@ mkdir -p "$stage" "$OUT"
 	mknod -m 600 dev/console c 5 1
 	mknod -m 666 dev/null c 1 3
 )
-install -m 755 /bin/busybox "$stage/bin/busybox"
+install -m 755 "$BUSYBOX" "$stage/bin/busybox"
+# The applet list of the host's busybox-static (same Debian release).
 busybox --list-full | while read -r applet; do
 	case "$applet" in bin/busybox | linuxrc) continue ;; esac
 	dir=$(dirname "$applet")
@@ -163,6 +212,8 @@ cp "$kroot/lib/modules/$kver/modules.order" "$kroot/lib/modules/$kver/modules.bu
 depmod -b "$stage" "$kver"
 
 cp -a "$HERE/rootfs-overlay/." "$stage/"
+# The shell of the host's command loop is on the board's serial console.
+sed -i "s/^ttyS0::/$ARCH_CONSOLE::/" "$stage/etc/inittab"
 install -m 755 "$INIT_SCRIPT" "$stage/etc/init.d/S45keepalived-rs"
 install -m 755 "$BIN" "$stage/usr/sbin/keepalived-rs"
 
@@ -206,7 +257,7 @@ for v in "${VARIANTS[@]}"; do
 done
 rm -rf "$stage"
 
-say "kernel $kver, keepalived-rs $(stat -c %s "$BIN") B, $(echo "$mods" | wc -w) modules"
+say "$arch: kernel $kver, keepalived-rs $(stat -c %s "$BIN") B, $(echo "$mods" | wc -w) modules"
 for v in "${VARIANTS[@]}"; do
 	read -r name address priority <<<"$v"
 	say "$OUT/initramfs-$name.cpio.gz ($(stat -c %s "$OUT/initramfs-$name.cpio.gz") B): $name $address priority $priority"

@@ -5,6 +5,10 @@
 #
 #   vm_init                      work dir + cleanup trap (kills every qemu on exit)
 #   vm_start NAME INITRD MAC [qemu netdev args...]   (the netdev must be id=n0)
+#                                boots a VM of architecture $VM_ARCH (x86_64 by
+#                                default, or aarch64; set it before each vm_start
+#                                to mix them on one segment)
+#   vm_images ARCH               the image directory of build.sh --arch ARCH
 #   vm_wire SELF PEER            netdev args: a cable between two VMs
 #   vm_boot_wait NAME [TIMEOUT]  wait for the shell, switch it to command mode
 #   vm_run NAME TIMEOUT CMD      run CMD; sets VM_OUT (its output) and VM_RC
@@ -20,15 +24,23 @@
 
 VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VM_REPO=$(cd "$VM_HERE/../.." && pwd)
-VM_IMAGES=${VM_OUT:-$VM_REPO/target/vm}
+# shellcheck source-path=SCRIPTDIR source=arch.sh
+. "$VM_HERE/arch.sh"
+VM_ARCH=${VM_ARCH:-x86_64}
+vm_arch "$VM_ARCH" || exit 1
+VM_IMAGES=$ARCH_IMAGES
 VM_MEM=${VM_MEM:-256}
 VM_DIR=""
 VM_SEQ=0
 VM_OUT=""
 VM_RC=0
 VM_MS=0
-declare -A VM_FD=() VM_MONFD=() VM_PIDS_OF=()
+declare -A VM_FD=() VM_MONFD=() VM_PIDS_OF=() VM_ARCH_OF=()
 VM_PIDS=()
+
+vm_images() { # ARCH
+	vm_arch "$1" && echo "$ARCH_IMAGES"
+}
 
 vm_now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -89,16 +101,18 @@ vm_start() { # NAME INITRD MAC [netdev args...]
 	local name=$1 initrd=$2 mac=$3
 	shift 3
 	local d=$VM_DIR
+	vm_arch "$VM_ARCH" || return 1
 	[ -f "$initrd" ] || {
-		echo "vm_start: no $initrd (run board/qemu-x86_64/build.sh)" >&2
+		echo "vm_start: no $initrd (run board/qemu-$VM_ARCH/build.sh)" >&2
 		return 1
 	}
+	VM_ARCH_OF[$name]=$VM_ARCH
 	mkfifo "$d/$name.con.in" "$d/$name.con.out" "$d/$name.mon.in" "$d/$name.mon.out"
 	: >"$d/$name.console.log"
 	: >"$d/$name.monitor.log"
-	qemu-system-x86_64 -m "$VM_MEM" -nodefaults -display none -no-reboot \
-		-kernel "$VM_IMAGES/vmlinuz" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 ${VM_APPEND:-}" \
+	"$ARCH_QEMU" "${ARCH_MACHINE[@]}" -m "$VM_MEM" -nodefaults -display none -no-reboot \
+		-kernel "$ARCH_IMAGES/vmlinuz" -initrd "$initrd" \
+		-append "console=$ARCH_CONSOLE quiet loglevel=3 panic=-1 ${VM_APPEND:-}" \
 		-chardev "pipe,id=con,path=$d/$name.con" -serial chardev:con \
 		-chardev "pipe,id=mon,path=$d/$name.mon" -mon chardev=mon,mode=readline \
 		"$@" -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \

@@ -13,7 +13,8 @@
 # /usr/share/lab/lib.sh (check, wait_for, has_addr, ...). Each scenario gets
 # its own VM. Build the images first: board/qemu-x86_64/build.sh.
 #
-# Environment: SCENARIO_TIMEOUT (seconds per scenario, default 300).
+# Environment: SCENARIO_TIMEOUT (seconds per scenario, default 300); VM_ARCH
+# (x86_64 or aarch64, default x86_64: board/qemu-aarch64/run-one.sh sets it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,8 +29,8 @@ usage() {
 }
 
 [ "$#" -gt 0 ] || usage 1
-command -v qemu-system-x86_64 >/dev/null || {
-	echo "run-one.sh: qemu-system-x86_64 missing (run board/qemu-x86_64/build.sh)" >&2
+command -v "$ARCH_QEMU" >/dev/null || {
+	echo "run-one.sh: $ARCH_QEMU missing (run board/qemu-$VM_ARCH/build.sh)" >&2
 	exit 1
 }
 
@@ -49,9 +50,9 @@ if [ "$1" = --shell ]; then
 	vm_init
 	make_initrd "$VM_DIR/initrd"
 	echo "run-one.sh: interactive console, quit with Ctrl-a x"
-	qemu-system-x86_64 -m "$VM_MEM" -nodefaults -nographic -no-reboot -serial mon:stdio \
-		-kernel "$VM_IMAGES/vmlinuz" -initrd "$VM_DIR/initrd" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1" \
+	"$ARCH_QEMU" "${ARCH_MACHINE[@]}" -m "$VM_MEM" -nodefaults -nographic -no-reboot \
+		-serial mon:stdio -kernel "$VM_IMAGES/vmlinuz" -initrd "$VM_DIR/initrd" \
+		-append "console=$ARCH_CONSOLE quiet loglevel=3 panic=-1" \
 		-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,romfile=
 	exit 0
 fi
@@ -79,7 +80,7 @@ n=0
 for s in "${scenarios[@]}"; do
 	n=$((n + 1))
 	name=vm$n
-	echo "== scenario $s"
+	echo "== scenario $s ($VM_ARCH)"
 	t0=$(vm_now_ms)
 	# One NIC on a hub of its own: eth0 has carrier, nobody else is there.
 	vm_start "$name" "$VM_DIR/initrd" "52:54:00:00:01:$(printf %02x "$n")" \

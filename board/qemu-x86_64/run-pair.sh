@@ -16,6 +16,11 @@
 #   (e) S45keepalived-rs reload: same process, pidfile still there
 #   (f) the daemon's messages are in busybox syslogd's /var/log/messages
 # Exits non-zero if any check failed. Every wait has a deadline.
+#
+# Environment: VM_ARCH (x86_64 or aarch64) is the architecture of both
+# routers; R1_ARCH and R2_ARCH choose each one's (a mixed segment: one
+# x86_64 and one aarch64 router in one VRRP group). Images from
+# board/qemu-ARCH/build.sh.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,6 +28,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 
 VIP=192.0.2.100
+R1_ARCH=${R1_ARCH:-$VM_ARCH}
+R2_ARCH=${R2_ARCH:-$VM_ARCH}
 INIT=/etc/init.d/S45keepalived-rs
 PIDFILE=/var/run/keepalived-rs.pid
 HAS_VIP="ip -4 addr show dev eth0 | grep -q ' $VIP/'"
@@ -30,7 +37,20 @@ FAILS=0
 CHECKS=0
 TIMES=()
 
-step() { printf '\n== %s\n' "$*"; }
+FAILED_STEPS=()
+CUR_STEP=""
+step() {
+	case "$1" in
+		"(a)"*) CUR_STEP="(a)election" ;;
+		"(b)"*) CUR_STEP="(b)stop" ;;
+		"(c)"*) CUR_STEP="(c)start-preempt" ;;
+		"(d)"*) CUR_STEP="(d)cable-pull" ;;
+		"(e)"*) CUR_STEP="(e)reload" ;;
+		"(f)"*) CUR_STEP="(f)syslog" ;;
+		*) CUR_STEP=${1%% *} ;;
+	esac
+	printf '\n== %s\n' "$*"
+}
 say() { printf '   %s\n' "$*"; }
 ok() {
 	CHECKS=$((CHECKS + 1))
@@ -40,6 +60,10 @@ bad() {
 	CHECKS=$((CHECKS + 1))
 	FAILS=$((FAILS + 1))
 	printf '   FAIL %s\n' "$*"
+	case " ${FAILED_STEPS[*]} " in
+		*" $CUR_STEP "*) ;;
+		*) FAILED_STEPS+=("$CUR_STEP") ;;
+	esac
 }
 timing() { TIMES+=("$(printf '%-52s %6s ms' "$1" "$2")"); }
 
@@ -108,15 +132,20 @@ stays_on() { # WANT SECONDS
 }
 
 vm_init
-command -v qemu-system-x86_64 >/dev/null || {
-	echo "run-pair.sh: qemu-system-x86_64 missing (run board/qemu-x86_64/build.sh)" >&2
-	exit 1
-}
+for a in "$R1_ARCH" "$R2_ARCH"; do
+	vm_arch "$a" || exit 1
+	command -v "$ARCH_QEMU" >/dev/null || {
+		echo "run-pair.sh: $ARCH_QEMU missing (run board/qemu-$a/build.sh)" >&2
+		exit 1
+	}
+done
 
-step "(a) boot r1 (priority 100) and r2 (priority 90); exactly one holds $VIP"
+step "(a) boot r1 ($R1_ARCH, priority 100) and r2 ($R2_ARCH, priority 90); exactly one holds $VIP"
 t0=$(vm_now_ms)
-vm_start r1 "$VM_IMAGES/initramfs-r1.cpio.gz" 52:54:00:00:00:01 -netdev "$(vm_wire r1 r2)"
-vm_start r2 "$VM_IMAGES/initramfs-r2.cpio.gz" 52:54:00:00:00:02 -netdev "$(vm_wire r2 r1)"
+VM_ARCH=$R1_ARCH vm_start r1 "$(vm_images "$R1_ARCH")/initramfs-r1.cpio.gz" 52:54:00:00:00:01 \
+	-netdev "$(vm_wire r1 r2)"
+VM_ARCH=$R2_ARCH vm_start r2 "$(vm_images "$R2_ARCH")/initramfs-r2.cpio.gz" 52:54:00:00:00:02 \
+	-netdev "$(vm_wire r2 r1)"
 vm_boot_wait r1 120 || exit 1
 boot_r1=$(($(vm_now_ms) - t0))
 vm_boot_wait r2 120 || exit 1
@@ -124,8 +153,8 @@ boot_both=$(($(vm_now_ms) - t0))
 say "r1 console ready after $boot_r1 ms, both after $boot_both ms (qemu TCG)"
 timing "boot: qemu start to shell on both consoles" "$boot_both"
 for r in r1 r2; do
-	vm_run "$r" 10 "ps | grep '[k]eepalived-rs'; cat $PIDFILE"
-	say "$r: keepalived-rs started by init:"
+	vm_run "$r" 10 "uname -m; ps | grep '[k]eepalived-rs'; cat $PIDFILE"
+	say "$r: machine, keepalived-rs started by init:"
 	show "$VM_OUT"
 done
 if wait_holders r1 30 "after boot"; then
@@ -195,6 +224,14 @@ done
 
 echo
 if [ "$FAILS" -gt 0 ]; then
+	echo "run-pair.sh ($R1_ARCH + $R2_ARCH): FAILED scenario(s): ${FAILED_STEPS[*]}"
+	for r in r1 r2; do
+		if vm_run "$r" 10 "tail -n 40 /var/log/messages"; then
+			echo "---- $r: tail of /var/log/messages ----"
+			show "$VM_OUT"
+		fi
+		vm_tail "$r" 30
+	done
 	echo "run-pair.sh: $FAILS of $CHECKS checks FAILED (console logs: $VM_IMAGES/logs/)"
 	exit 1
 fi
