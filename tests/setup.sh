@@ -5,7 +5,7 @@
 #   tests/setup.sh demo   iproute2, ping (tests/demo.sh)
 #   tests/setup.sh all    also keepalived (the reference peer), tcpdump, nftables, shellcheck,
 #                         perl,
-#                         qemu (system and user), busybox-static, kmod, cpio, file; rustfmt and
+#                         qemu (system x86 and arm, user), busybox-static, kmod, cpio, file; rustfmt and
 #                         clippy (tests/run.sh, .ci/run). tests/cross.sh and the VM build add
 #                         their own toolchain targets and kernel package.
 #
@@ -18,7 +18,7 @@ case "${1:-all}" in
 demo) pkgs=(iproute2 iputils-ping) ;;
 all)
     pkgs=(iproute2 iputils-ping keepalived tcpdump nftables shellcheck perl
-        qemu-system-x86 qemu-user-static busybox-static kmod cpio file python3-aiosmtpd)
+        qemu-system-x86 qemu-system-arm qemu-user-static busybox-static kmod cpio file python3-aiosmtpd)
     ;;
 *)
     echo "usage: $0 [demo|all]" >&2
