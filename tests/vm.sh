@@ -1,21 +1,26 @@
 #!/bin/bash
 # keepalived-rs on real kernels under qemu (the host kernel lacks dummy,
-# netem and IPVS): build the static musl binary and the lab VM images, run
-# the two-router failover scenarios (board/qemu-x86_64/run-pair.sh) and every
-# single-VM scenario (board/qemu-x86_64/run-one.sh --all).
+# netem and IPVS), on both boards, board/qemu-x86_64 and board/qemu-aarch64:
+# build the static musl binaries and the lab VM images, run the two-router
+# failover scenarios (run-pair.sh) on each board, then on mixed segments
+# (r1 x86_64 + r2 aarch64, then r1 aarch64 + r2 x86_64: the VIP fails over
+# both ways, each architecture once master and once backup), and every single-VM
+# scenario (run-one.sh --all) on each board.
 #
 #   tests/vm.sh              everything
-#   tests/vm.sh --pair       only run-pair.sh
+#   tests/vm.sh --pair       only the run-pair.sh runs
 #   tests/vm.sh --one NAME.. only these scenarios
 #
-# Needs root (the image holds /dev/console) and qemu-system-x86 (installed by
-# build.sh if missing). KEEPALIVED_RS_SKIP_VM=1 skips it, saying so.
+# VM_BOARDS="x86_64 aarch64" (the default) chooses the boards; the mixed
+# pair runs when both are chosen.
+# Needs root (the image holds /dev/console) and qemu-system-x86/-arm
+# (installed by build.sh if missing). KEEPALIVED_RS_SKIP_VM=1 skips it, saying so.
 # Bounded: VM_TEST_TIMEOUT seconds in all (default 900), build included.
 # Exits non-zero on any failed check.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BOARD=$REPO/board/qemu-x86_64
+read -r -a BOARDS <<<"${VM_BOARDS:-x86_64 aarch64}"
 TOTAL=${VM_TEST_TIMEOUT:-900}
 
 if [ "${KEEPALIVED_RS_SKIP_VM:-}" = 1 ]; then
@@ -42,7 +47,7 @@ case "${1:-}" in
 		}
 		;;
 	*)
-		sed -n '2,15p' "${BASH_SOURCE[0]}"
+		sed -n '2,19p' "${BASH_SOURCE[0]}"
 		exit 1
 		;;
 esac
@@ -70,15 +75,31 @@ run_step() { # NAME CMD...
 }
 
 failed=()
-run_step build "$BOARD/build.sh" || {
-	echo "tests/vm.sh: FAILED: image build" >&2
-	exit 1
-}
+for b in "${BOARDS[@]}"; do
+	run_step "build $b" "$REPO/board/qemu-$b/build.sh" || {
+		echo "tests/vm.sh: FAILED: image build ($b)" >&2
+		exit 1
+	}
+done
 if [ "$pair" -eq 1 ]; then
-	run_step run-pair "$BOARD/run-pair.sh" || failed+=(run-pair)
+	for b in "${BOARDS[@]}"; do
+		run_step "run-pair $b" "$REPO/board/qemu-$b/run-pair.sh" || failed+=("run-pair($b)")
+	done
+	if [ "${#BOARDS[@]}" -gt 1 ]; then
+		# One VRRP group of an x86_64 and an aarch64 router, each architecture
+		# once the master that fails over and once the backup that takes over.
+		for mix in "x86_64 aarch64" "aarch64 x86_64"; do
+			read -r a1 a2 <<<"$mix"
+			R1_ARCH=$a1 R2_ARCH=$a2 run_step "run-pair $a1+$a2" \
+				"$REPO/board/qemu-x86_64/run-pair.sh" || failed+=("run-pair($a1+$a2)")
+		done
+	fi
 fi
 if [ "${#one[@]}" -gt 0 ]; then
-	run_step run-one "$BOARD/run-one.sh" "${one[@]}" || failed+=(run-one)
+	for b in "${BOARDS[@]}"; do
+		run_step "run-one $b" "$REPO/board/qemu-$b/run-one.sh" "${one[@]}" ||
+			failed+=("run-one($b)")
+	done
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
