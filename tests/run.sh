@@ -2,8 +2,8 @@
 # Runs the whole test suite: unit tests, the CLI tests, and the VRRP and interop tests in
 # network namespaces (those need root, ip, keepalived, ping and tcpdump); then the static musl
 # builds with the aarch64 unit tests under qemu-user and the Rust 1.88 build (tests/cross.sh),
-# two routers booted under qemu (tests/vm.sh), the packaging checks (buildroot/check.sh) and
-# the fuzz targets, FUZZ_SECONDS (default 20) each (tests/fuzz.sh).
+# routers booted under qemu, x86_64, aarch64 and mixed pairs (tests/vm.sh), the packaging
+# checks (buildroot/check.sh) and the fuzz targets, FUZZ_SECONDS (default 20) each (tests/fuzz.sh).
 #
 #   tests/run.sh                 test keepalived-rs
 #   tests/run.sh --baseline      run every scenario with real keepalived in place of
@@ -96,7 +96,7 @@ if [ -z "${KEEPALIVED_RS_BIN:-}" ] && [ "${#test_args[@]}" -eq 0 ]; then
     else
         stage "static musl builds, aarch64 unit tests, Rust 1.88 (tests/cross.sh)" tests/cross.sh
     fi
-    stage "two routers under qemu (tests/vm.sh)" tests/vm.sh
+    stage "routers under qemu, x86_64 and aarch64 (tests/vm.sh)" tests/vm.sh
     # As root the init scripts also run against the release daemon (busybox from busybox-static).
     packaging() {
         if [ "$(id -u)" -eq 0 ]; then
