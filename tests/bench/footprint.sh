@@ -16,7 +16,8 @@
 #
 # Usage: tests/bench/footprint.sh [--strict]     (root; --strict: exit 1 when a target is missed)
 # Environment: FOOTPRINT_REPS (default 3, medians are printed), FOOTPRINT_SETTLE (seconds, 6).
-# Targets: stripped x86_64 binary < 512 KiB; PSS of keepalived-rs with 64 instances < 1 MiB.
+# Targets: stripped x86_64 binary < 850,000 B (keepalived's own executable; the brief's budget for
+# the full build); PSS of keepalived-rs with 64 instances < 1 MiB.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -26,7 +27,7 @@ REPS=${FOOTPRINT_REPS:-3}
 SETTLE=${FOOTPRINT_SETTLE:-6}
 STRICT=0
 [[ ${1:-} == --strict ]] && STRICT=1
-SIZE_TARGET=$((512 * 1024))
+SIZE_TARGET=850000
 PSS_TARGET_KIB=1024
 X86=x86_64-unknown-linux-musl
 ARM=aarch64-unknown-linux-musl
@@ -117,9 +118,9 @@ arm_bytes=$(stat -c %s "$RS_ARM")
 # The target is for x86_64; the aarch64 size (the binary of board/qemu-aarch64) is printed beside.
 arm_note="aarch64: $(kib "$arm_bytes") KiB, $arm_bytes bytes"
 if ((x86_bytes < SIZE_TARGET)); then
-    echo "Target x86_64 stripped < 512 KiB: met ($(kib "$x86_bytes") KiB; $arm_note)."
+    echo "Target x86_64 stripped < 850,000 B: met ($(kib "$x86_bytes") KiB; $arm_note)."
 else
-    echo "Target x86_64 stripped < 512 KiB: MISSED ($(kib "$x86_bytes") KiB, $((x86_bytes - SIZE_TARGET)) bytes over; $arm_note)."
+    echo "Target x86_64 stripped < 850,000 B: MISSED ($(kib "$x86_bytes") KiB, $((x86_bytes - SIZE_TARGET)) bytes over; $arm_note)."
     MISSES+=("x86_64 binary size")
 fi
 
