@@ -9,7 +9,6 @@
 //! interface may not exist yet, or be deleted and re-created with a new ifindex), an [`InstId`]
 //! per instance and a [`ScriptId`] per `vrrp_script`.
 
-use core::time::Duration;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -895,10 +894,6 @@ impl Router {
         }
     }
 
-    pub fn scripts(&self) -> &Scripts {
-        &self.scripts
-    }
-
     /// Re-reads what instance `k` tracks, applies it (to its whole sync group) and queues
     /// what follows.
     fn update(&mut self, k: usize, now: Instant) {
@@ -1083,16 +1078,8 @@ impl Router {
         members.iter().all(|m| state(m) == first).then_some(first)
     }
 
-    pub fn groups(&self) -> impl Iterator<Item = GroupId> {
-        (0..self.groups.len() as u16).map(GroupId)
-    }
-
     pub fn group_config(&self, g: GroupId) -> &SyncGroup {
         &self.groups[g.index()].cfg
-    }
-
-    pub fn group_state_now(&self, g: GroupId) -> State {
-        self.groups[g.index()].state
     }
 
     /// Moves instance `k`'s queued actions into the output queue.
@@ -1139,11 +1126,6 @@ impl Router {
             }
         }
     }
-}
-
-/// How long a tracked script may take, for the daemon's kill timer.
-pub fn script_timeout(config: &Config, id: ScriptId) -> Duration {
-    config.scripts[id.index()].timeout
 }
 
 pub mod dump;

@@ -5,6 +5,7 @@
 use super::*;
 use crate::config::parse_str;
 use crate::wire::ipv4;
+use core::time::Duration;
 use std::path::Path;
 
 const ETH0: u32 = 3;
