@@ -3,6 +3,9 @@
 //! Built once by the parser (allocation is fine here), then only read. Reload (a later issue)
 //! builds a new `Config` and diffs it against the running one.
 
+mod lvs;
+pub use lvs::*;
+
 use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -31,6 +34,10 @@ pub struct Config {
     pub sync_groups: Vec<SyncGroup>,
     /// `track_file NAME { }` (also `vrrp_track_file`) blocks.
     pub track_files: Vec<TrackFile>,
+    /// `virtual_server` blocks (the load balancer), in file order.
+    pub virtual_servers: Vec<VirtualServer>,
+    /// `virtual_server_group` blocks.
+    pub vs_groups: Vec<VsGroup>,
     /// Blocks and keywords this version recognises as keepalived's but does not act on yet
     /// (notify, track_script, virtual_server, ...). Kept so later issues can fill them in and
     /// so `-t` can report them; each was also logged as a warning with file:line.

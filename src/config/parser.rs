@@ -203,6 +203,8 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
         scripts: top.scripts,
         sync_groups: top.sync_groups,
         track_files: top.track_files,
+        virtual_servers: Vec::new(),
+        vs_groups: Vec::new(),
         unhandled: ctx.unhandled,
         mistakes: ctx.mistakes,
     })
