@@ -2,6 +2,7 @@
 //! bytes; the executor owns the sockets and the timeouts.
 
 pub mod dns;
+pub mod http;
 pub mod smtp;
 
 use core::fmt;
