@@ -22,6 +22,8 @@ pub const MAX_LINE: usize = 512;
 pub const MAX_REPLY: usize = 16 * 1024;
 /// RFC 1035 2.3.4: a domain name is at most 255 bytes; longer `helo_name`s are refused.
 pub const MAX_HELO_NAME: usize = 255;
+/// The most one dialogue appends to `tx` (HELO and QUIT): the capacity the executor reserves.
+pub const MAX_TX: usize = b"HELO \r\n".len() + MAX_HELO_NAME + b"QUIT\r\n".len();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -349,6 +351,8 @@ mod tests {
         let mut d = dialogue(&"n".repeat(MAX_HELO_NAME));
         d.received(b"220 hi\r\n", &mut tx);
         assert_eq!(tx.len(), 5 + MAX_HELO_NAME + 2);
+        d.received(b"250 ok\r\n", &mut tx);
+        assert_eq!(tx.len(), MAX_TX);
     }
 
     #[test]
