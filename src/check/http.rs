@@ -6,7 +6,7 @@
 //! ```text
 //! GET <path> HTTP/1.<0|1>\r\n
 //! User-Agent: KeepAliveClient\r\n
-//! Connection: close\r\n            (HTTP/1.1 only)
+//! Connection: close\r\n            (HTTP/1.1, and 1.0C)
 //! Host: <host>\r\n
 //! \r\n
 //! ```
@@ -116,15 +116,19 @@ fn host_of<'a>(check: &'a HttpCheck, url_index: usize, host: &'a str) -> &'a str
 fn build_request(
     buf: &mut heapless::Vec<u8, MAX_REQUEST>,
     path: &str,
-    http11: bool,
+    check: &HttpCheck,
     host: &str,
 ) -> Result<(), ()> {
-    let version: &[u8] = if http11 {
+    let version: &[u8] = if check.http11 {
         b" HTTP/1.1\r\n"
     } else {
         b" HTTP/1.0\r\n"
     };
-    let connection: &[u8] = if http11 { CONNECTION_CLOSE } else { b"" };
+    let connection: &[u8] = if check.connection_close {
+        CONNECTION_CLOSE
+    } else {
+        b""
+    };
     for part in [
         REQUEST_HEAD,
         path.as_bytes(),
@@ -147,13 +151,7 @@ pub fn request_fits(check: &HttpCheck, url_index: usize, host: &str) -> bool {
         return false;
     };
     let mut buf = heapless::Vec::new();
-    build_request(
-        &mut buf,
-        &url.path,
-        check.http11,
-        host_of(check, url_index, host),
-    )
-    .is_ok()
+    build_request(&mut buf, &url.path, check, host_of(check, url_index, host)).is_ok()
 }
 
 impl HttpDialogue {
@@ -181,7 +179,7 @@ impl HttpDialogue {
             None => d.finish(Err(Failure::Malformed("no such url in HTTP_GET"))),
             Some(url) => {
                 let host = host_of(check, url_index, host);
-                if build_request(&mut d.request, &url.path, check.http11, host).is_err() {
+                if build_request(&mut d.request, &url.path, check, host).is_err() {
                     d.request.clear();
                     d.finish(Err(Failure::Limit("HTTP request over 2048 bytes")));
                 }
@@ -564,6 +562,7 @@ mod tests {
                 virtualhost: None,
             }],
             http11,
+            connection_close: http11,
         }
     }
 

@@ -764,6 +764,7 @@ struct CheckDraft {
     urls: Vec<Url>,
     virtualhost: Option<String>,
     http11: bool,
+    connection_close: bool,
     // UDP_CHECK
     payload: Vec<u8>,
     require_reply: Option<Vec<u8>>,
@@ -795,11 +796,12 @@ fn checker(node: &Node, kind: Kind, ctx: &mut Ctx) -> Result<CheckDraft, ConfigE
         urls: Vec::new(),
         virtualhost: None,
         http11: false,
+        connection_close: false,
         payload: Vec::new(),
         require_reply: None,
         min_reply_length: 0,
         max_reply_length: 65535,
-        qtype: 1,
+        qtype: 6,
         qname: ".".into(),
         helo_name: None,
         misc_path: None,
@@ -906,9 +908,10 @@ const CHECK: &[(&str, Shape, CheckHandler, &[Kind])] = &[
         "http_protocol",
         Shape::Value,
         |d, n, _| {
-            d.http11 = match n.words[1].as_str() {
-                "1.1" => true,
-                "1.0" | "1.0C" | "1.0K" => false,
+            (d.http11, d.connection_close) = match n.words[1].as_str() {
+                "1.1" => (true, true),
+                "1.0" => (false, false),
+                "1.0C" | "1.0c" => (false, true),
                 s => return Err(n.err(format!("unknown HTTP version '{s}' (1.0, 1.1, 1.0C)"))),
             };
             Ok(())
@@ -1170,6 +1173,7 @@ impl CheckDraft {
                 CheckKind::Http(HttpCheck {
                     urls,
                     http11: self.http11,
+                    connection_close: self.connection_close,
                 })
             }
             Kind::Ssl => {

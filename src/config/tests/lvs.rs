@@ -111,7 +111,7 @@ fn http_url_options() {
     let CheckKind::Http(h) = &c.virtual_servers[0].real_servers[0].checkers[0].kind else {
         panic!()
     };
-    assert!(h.http11);
+    assert!(h.http11 && h.connection_close);
     let a = &h.urls[0];
     assert!(a.status.accepts(200) && a.status.accepts(302) && !a.status.accepts(201));
     assert_eq!(a.digest.unwrap()[..2], [0x9b, 0x3e]);
