@@ -47,6 +47,8 @@ pub mod logf {
 
 pub mod config;
 pub mod io;
+#[cfg(feature = "lb")]
+pub mod ipvs;
 pub mod netlink;
 pub mod notify;
 pub mod time;
