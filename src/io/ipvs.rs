@@ -6,9 +6,12 @@
 //! How long it blocks: generic netlink runs each request inside the `send` that carries it, so
 //! a batch's acks are queued by the time `send` returns and reading them does not wait. A
 //! batch is at most `MAX_IN_FLIGHT` requests (`BATCH_LEN` bytes); `apply` blocks for as long as
-//! the kernel takes to apply all its ops (measured in the VM under TCG: see README, about
-//! 15 µs a destination), plus at most `RECV_TIMEOUT` per read should an ack go missing. The
-//! daemon applies big tables only at start and reload; a health check's result is one op.
+//! the kernel takes to apply all its ops, plus at most `RECV_TIMEOUT` per read should an ack
+//! go missing. Measured in the x86_64 lab VM under TCG (tests/ipvs_kernel.rs): 10,000
+//! destinations in 100 services take 451 ms (about 45 µs each, so a full batch of 128 about
+//! 6 ms), one SET_DEST 0.3 ms; but the kernel walks a service's destination list for each
+//! NEW_DEST, so 10,000 in one service take 9.7 s. The daemon applies big tables only at start
+//! and reload; a health check's result is one op.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
