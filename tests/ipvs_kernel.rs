@@ -262,8 +262,15 @@ fn ten_thousand_dests_timed() {
             .collect(),
     }];
     time_programming("1 service x 10000 dests", one);
+    // Well under a second on x86_64, even under TCG (451 ms measured). The aarch64 lab VM
+    // emulates a foreign CPU under TCG, about 3 times slower here (1285 ms measured).
+    let budget = if cfg!(target_arch = "x86_64") {
+        1.0
+    } else {
+        3.0
+    };
     assert!(
-        hundred_services < 1.0,
+        hundred_services < budget,
         "programming 10,000 destinations took {hundred_services} s"
     );
 }
