@@ -9,6 +9,9 @@
 #   base.cpio.gz             busybox-static + kernel modules + keepalived-rs + rootfs-overlay
 #   initramfs-NAME.cpio.gz   base.cpio.gz followed by a small per-router archive
 #                            (/etc/hostname, /etc/network/interfaces, keepalived.conf)
+#   extra/                   optional extra files, copied into the base image as they
+#                            are: build.sh puts the lab test binaries (LAB_TESTS) in
+#                            extra/usr/lib/lab/ (kept with --no-cargo)
 # Downloads are cached in target/vm-cache/.
 #
 # The kernel unpacks concatenated cpio archives in order, later files
@@ -36,6 +39,11 @@ MODULES=(
 	crc32c_generic         # load before ip_vs (LAB.md)
 	ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_sed ip_vs_nq
 )
+
+# Integration tests (tests/NAME.rs) that run inside the VM rather than on the
+# host: built as static test binaries into /usr/lib/lab/NAME (scenarios run
+# them, e.g. scenarios/ipvs.sh).
+LAB_TESTS=(ipvs_kernel)
 
 # Router variants: NAME ADDRESS PRIORITY. "vm" is the single VM of run-one.sh.
 VARIANTS=(
@@ -166,6 +174,24 @@ if [ "$cargo_build" -eq 1 ]; then
 fi
 [ -x "$BIN" ] || die "missing $BIN (cargo build --release --target $TARGET)"
 
+# --- lab test binaries (into the optional extra/ directory) -----------------
+EXTRA=$OUT/extra
+if [ "$cargo_build" -eq 1 ]; then
+	rm -rf "$EXTRA/usr/lib/lab"
+	mkdir -p "$EXTRA/usr/lib/lab"
+	# x86_64: a plain static executable, as tests/cross.sh builds it.
+	test_rustflags=${RUSTFLAGS:-}
+	[ "$arch" = x86_64 ] && test_rustflags="$test_rustflags -C relocation-model=static"
+	for t in "${LAB_TESTS[@]}"; do
+		say "cargo test --release --target $TARGET --test $t --no-run"
+		exe=$(cd "$REPO" && RUSTFLAGS="$test_rustflags" cargo test --quiet --release \
+			--target "$TARGET" --test "$t" --no-run --message-format=json |
+			sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+		[ -x "$exe" ] || die "cargo test --test $t built no executable"
+		install -m 755 "$exe" "$EXTRA/usr/lib/lab/$t"
+	done
+fi
+
 # --- base image -------------------------------------------------------------
 stage=$OUT/stage
 rm -rf "$stage"
@@ -216,6 +242,7 @@ cp -a "$HERE/rootfs-overlay/." "$stage/"
 sed -i "s/^ttyS0::/$ARCH_CONSOLE::/" "$stage/etc/inittab"
 install -m 755 "$INIT_SCRIPT" "$stage/etc/init.d/S45keepalived-rs"
 install -m 755 "$BIN" "$stage/usr/sbin/keepalived-rs"
+[ -d "$EXTRA" ] && cp -a "$EXTRA/." "$stage/"
 
 cpio_gz() { # DIR OUTPUT: the directory as a gzip'ed newc archive owned by root
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 >"$2"

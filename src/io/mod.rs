@@ -11,6 +11,8 @@ mod dump;
 mod fifo;
 mod files;
 pub mod fs;
+#[cfg(feature = "lb")]
+pub mod ipvs;
 pub mod log;
 mod mail;
 mod pidfile;

@@ -42,6 +42,8 @@ pub const NLMSGERR_ATTR_MSG: u16 = 1;
 
 /// Attribute type bits that are flags, not part of the type (`NLA_F_NESTED`, `NLA_F_NET_BYTEORDER`).
 const NLA_TYPE_MASK: u16 = 0x3fff;
+/// Attribute type flag: the payload is a run of attributes.
+pub const NLA_F_NESTED: u16 = 0x8000;
 
 /// Rounds up to the 4-byte netlink alignment (`NLMSG_ALIGN`, `RTA_ALIGN`).
 /// Saturating: a hostile length near `usize::MAX` (a 32-bit router) must not wrap to 0 and
@@ -332,6 +334,31 @@ impl<'a> MsgWriter<'a> {
         Ok(())
     }
 
+    /// Opens a nested attribute (`NLA_F_NESTED` set): the attributes appended until
+    /// `end_nested(start)` are its payload. Returns where it starts.
+    pub fn begin_nested(&mut self, kind: u16) -> Result<usize, Error> {
+        let start = self.len;
+        self.attr(kind | NLA_F_NESTED, &[])?;
+        Ok(start)
+    }
+
+    /// Closes the nested attribute opened at `start`: writes its length.
+    pub fn end_nested(&mut self, start: usize) -> Result<(), Error> {
+        let len = u16::try_from(self.len - start).map_err(|_| Error::Invalid)?;
+        self.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
+        Ok(())
+    }
+
+    /// The bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Never true: a started request holds at least its header.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
     /// Writes `nlmsg_len` and returns the message length (the bytes to send are `buf[..len]`).
     pub fn finish(self) -> usize {
         let len = self.len as u32;
@@ -383,6 +410,24 @@ mod tests {
             MsgWriter::new(&mut [0u8; 15], 1, 0, 0).unwrap_err(),
             Error::BufferTooSmall
         );
+    }
+
+    #[test]
+    fn nested_attribute_covers_its_members() {
+        let mut buf = [0u8; 64];
+        let mut w = MsgWriter::new(&mut buf, 18, 0, 0).unwrap();
+        let n = w.begin_nested(1).unwrap();
+        w.attr(2, &[7]).unwrap();
+        w.attr(3, &[1, 2, 3, 4]).unwrap();
+        w.end_nested(n).unwrap();
+        let len = w.finish();
+        assert_eq!(len, 16 + 4 + 8 + 8);
+        assert_eq!(&buf[16..20], &[20, 0, 1, 0x80]);
+        let outer: Vec<_> = attrs(&buf[16..len]).collect();
+        assert_eq!(outer.len(), 1);
+        assert_eq!(outer[0].kind, 1);
+        let inner: Vec<_> = attrs(outer[0].payload).map(|a| a.kind).collect();
+        assert_eq!(inner, vec![2, 3]);
     }
 
     #[test]
