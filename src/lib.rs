@@ -45,6 +45,8 @@ pub mod logf {
     }
 }
 
+#[cfg(feature = "lb")]
+pub mod check;
 pub mod config;
 pub mod io;
 pub mod netlink;
