@@ -365,6 +365,16 @@ impl Checks {
         Some(id)
     }
 
+    /// Puts a popped checker back, due at `at`, with no verdict (keepalived's "Rescheduling"
+    /// when a socket cannot be made; also a full child-process table).
+    pub fn postpone(&mut self, id: CheckerId, at: Instant) {
+        let c = &mut self.checkers[id.0 as usize];
+        if c.running {
+            c.running = false;
+            self.due.push(Reverse((at, id)));
+        }
+    }
+
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
