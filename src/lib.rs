@@ -49,6 +49,8 @@ pub mod logf {
 pub mod check;
 pub mod config;
 pub mod io;
+#[cfg(feature = "lb")]
+pub mod ipvs;
 pub mod netlink;
 pub mod notify;
 pub mod time;

@@ -6,8 +6,11 @@
 //! Nothing here opens a socket or reads the clock: `src/io/checks.rs` runs the attempts and
 //! hands each verdict in with `now`; [`Checks`] answers with [`Event`]s and its next deadline.
 
+pub mod dns;
+pub mod http;
 pub mod misc;
 pub mod ping;
+pub mod smtp;
 pub mod tcp;
 pub mod udp;
 

@@ -13,6 +13,8 @@ use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
+#[cfg(feature = "lb")]
+mod lvs;
 mod scripts;
 
 /// One statement: `words` of a line and the `{ }` block that follows it, if any.
@@ -203,8 +205,8 @@ pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
         scripts: top.scripts,
         sync_groups: top.sync_groups,
         track_files: top.track_files,
-        virtual_servers: Vec::new(),
-        vs_groups: Vec::new(),
+        virtual_servers: top.virtual_servers,
+        vs_groups: top.vs_groups,
         unhandled: ctx.unhandled,
         mistakes: ctx.mistakes,
     })
@@ -325,6 +327,8 @@ struct Top {
     scripts: Vec<VrrpScript>,
     sync_groups: Vec<SyncGroup>,
     track_files: Vec<TrackFile>,
+    virtual_servers: Vec<VirtualServer>,
+    vs_groups: Vec<VsGroup>,
 }
 
 const TOP: Table<Top> = &[
@@ -343,6 +347,10 @@ const TOP: Table<Top> = &[
     ("vrrp_sync_group", Shape::Block, scripts::sync_group),
     ("track_file", Shape::Block, scripts::track_file),
     ("vrrp_track_file", Shape::Block, scripts::track_file),
+    #[cfg(feature = "lb")]
+    ("virtual_server", Shape::Block, lvs::virtual_server),
+    #[cfg(feature = "lb")]
+    ("virtual_server_group", Shape::Block, lvs::vs_group),
 ];
 
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.

@@ -22,6 +22,14 @@ KEEPALIVED_RS_CARGO_ENV = \
 	CARGO_PROFILE_RELEASE_LTO="true" \
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS="1"
 
+# The load balancer is the crate's default feature "lb"; without it the
+# daemon is VRRP only (keepalived's --disable-lvs). cargo-package builds
+# once and installs with a second cargo call: both need the option.
+ifneq ($(BR2_PACKAGE_KEEPALIVED_RS_LVS),y)
+KEEPALIVED_RS_CARGO_BUILD_OPTS += --no-default-features
+KEEPALIVED_RS_CARGO_INSTALL_OPTS += --no-default-features
+endif
+
 # Buildroot vendors the crates of a downloaded tarball (cargo vendor at
 # download time, the tarball then holds VENDOR/), but not those of a local
 # or overridden source tree: vendor those here, before the offline build.

@@ -230,8 +230,10 @@ impl CheckKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpCheck {
     pub urls: Vec<Url>,
-    /// `http_protocol 1.0|1.1|1.0C|1.0K` as the request's version: `true` is HTTP/1.1.
+    /// `http_protocol 1.1` (else 1.0) as the request's version.
     pub http11: bool,
+    /// `Connection: close` in the request: with `http_protocol 1.1` or `1.0C`.
+    pub connection_close: bool,
 }
 
 /// `url { path; status_code; digest; virtualhost }`.
@@ -289,7 +291,7 @@ pub struct UdpCheck {
 /// `DNS_CHECK { type; name }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsCheck {
-    /// The query type (default A = 1).
+    /// The query type (default SOA = 6, as keepalived).
     pub qtype: u16,
     /// The name asked for (default `.`).
     pub name: String,
