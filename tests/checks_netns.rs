@@ -23,8 +23,8 @@ use std::time::Duration;
 use common::{netns_tests_enabled, poll_until, read_lossy, write_script, Netns};
 use keepalived_rs::check::Event;
 use keepalived_rs::config::{
-    CheckKind, Checker, Command as ConfCommand, Conn, Forward, Location, MiscCheck, RealServer,
-    Scheduler, UdpCheck, VirtualServer, VsKey,
+    CheckKind, Checker, Command as ConfCommand, Conn, Forward, HttpCheck, Location, MiscCheck,
+    RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url, VirtualServer, VsKey,
 };
 use keepalived_rs::io::checks::CheckExecutor;
 use keepalived_rs::io::children::{Children, Job};
@@ -690,4 +690,193 @@ fn tcp_down_after_retries_when_the_server_stops() {
         after >= Duration::from_millis(1000) && after < Duration::from_millis(2300),
         "down {after:?} after the server stopped (retry 2 x 0.5 s .. + delay_loop 1 s): {log}"
     );
+}
+
+/// A background server in the servers' namespace, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(lab: &Lab, name: &str, args: &[&str], port: u16) -> Server {
+    let log = lab.dir.join(format!("{name}.log"));
+    let out = fs::File::create(&log).unwrap();
+    let child = Command::new("ip")
+        .args(["netns", "exec", &lab.rs.0])
+        .args(args)
+        .current_dir(&lab.dir)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name}: {e}"));
+    let mut server = Server(child);
+    let addr = format!("{RS}:{port}");
+    let lb = lab.lb.0.clone();
+    let up = poll_until(Duration::from_secs(30), || {
+        in_netns(&lb, || std::net::TcpStream::connect(&addr).is_ok())
+            || server.0.try_wait().unwrap().is_some()
+    });
+    assert!(
+        up && server.0.try_wait().unwrap().is_none(),
+        "{name} did not start: {}",
+        read_lossy(&log)
+    );
+    server
+}
+
+fn url(path: &str, status: Option<u16>, digest: Option<[u8; 16]>) -> Url {
+    let mut codes = StatusCodes::default();
+    if let Some(c) = status {
+        codes.insert(c);
+    }
+    Url {
+        path: path.to_string(),
+        status: codes,
+        digest,
+        virtualhost: None,
+    }
+}
+
+fn http(urls: Vec<Url>) -> CheckKind {
+    CheckKind::Http(HttpCheck {
+        urls,
+        http11: false,
+        connection_close: false,
+    })
+}
+
+/// The MD5 of a file as `md5sum` prints it, as bytes.
+fn md5sum(path: &Path) -> [u8; 16] {
+    let out = Command::new("md5sum").arg(path).output().expect("md5sum");
+    let hex = String::from_utf8(out.stdout).unwrap();
+    let hex = hex.split_whitespace().next().unwrap();
+    let mut d = [0u8; 16];
+    for (k, b) in d.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * k..2 * k + 2], 16).unwrap();
+    }
+    d
+}
+
+/// HTTP_GET against python3's http.server (status, digest, several urls) and SMTP_CHECK
+/// against aiosmtpd, and against a server that accepts and closes.
+#[test]
+fn http_get_and_smtp_check_against_real_servers() {
+    if skip() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("h");
+    let has_aiosmtpd = Command::new(PYTHON)
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_aiosmtpd,
+        "{PYTHON} has no aiosmtpd: apt-get install -y python3-aiosmtpd"
+    );
+    let page = lab.dir.join("index.html");
+    fs::write(
+        &page,
+        "<html>keepalived-rs health check page</html>\n".repeat(50),
+    )
+    .unwrap();
+    let digest = md5sum(&page);
+    let mut wrong = digest;
+    wrong[0] ^= 1;
+    let _http = serve(
+        &lab,
+        "http",
+        &[PYTHON, "-m", "http.server", "--bind", RS, "8080"],
+        8080,
+    );
+    let _smtp = serve(
+        &lab,
+        "smtp",
+        &[PYTHON, "-m", "aiosmtpd", "-n", "-l", &format!("{RS}:2525")],
+        2525,
+    );
+    let web = format!("{RS}:8080");
+    let smtp = CheckKind::Smtp(SmtpCheck {
+        helo_name: "lb.example".into(),
+    });
+    let cases: Vec<(&str, Checker, bool)> = vec![
+        (
+            "http status and digest",
+            checker(
+                http(vec![url("/index.html", Some(200), Some(digest))]),
+                &web,
+            ),
+            true,
+        ),
+        (
+            "http wrong digest",
+            checker(http(vec![url("/index.html", Some(200), Some(wrong))]), &web),
+            false,
+        ),
+        (
+            "http wrong status",
+            checker(http(vec![url("/missing.html", None, None)]), &web),
+            false,
+        ),
+        (
+            "http 404 accepted",
+            checker(http(vec![url("/missing.html", Some(404), None)]), &web),
+            true,
+        ),
+        (
+            "http two urls",
+            checker(
+                http(vec![
+                    url("/index.html", None, Some(digest)),
+                    url("/missing.html", Some(404), None),
+                ]),
+                &web,
+            ),
+            true,
+        ),
+        (
+            "http second url fails",
+            checker(
+                http(vec![
+                    url("/index.html", None, Some(digest)),
+                    url("/missing.html", None, None),
+                ]),
+                &web,
+            ),
+            false,
+        ),
+        (
+            "http refused",
+            checker(http(vec![url("/", None, None)]), &format!("{RS}:8002")),
+            false,
+        ),
+        ("smtp", checker(smtp.clone(), &format!("{RS}:2525")), true),
+        (
+            "smtp to a server that closes",
+            checker(smtp, &format!("{RS}:8001")),
+            false,
+        ),
+    ];
+    let vss = one_per_server(cases.iter().map(|(_, c, _)| c.clone()).collect());
+    let d = in_netns(&lab.lb.0.clone(), || {
+        let mut d = Driver::new(&vss);
+        d.run_until(Duration::from_millis(3500), |_| false);
+        d
+    });
+    let log = d.show();
+    for (k, (name, _, up)) in cases.iter().enumerate() {
+        assert_eq!(d.exec.checks().is_up(0, k), *up, "{name}: events\n{log}");
+        let downs = d
+            .events_of(k)
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::RealServerDown { .. }))
+            .count();
+        assert_eq!(downs, usize::from(!*up), "{name}: events\n{log}");
+    }
 }
