@@ -34,6 +34,9 @@ pub enum Job {
     FifoReader,
     /// A script whose owner a reload removed: reaped, and its end ignored.
     Orphan,
+    /// A MISC_CHECK script of this checker (`check::CheckerId`).
+    #[cfg(feature = "lb")]
+    Check(u32),
 }
 
 struct Child {

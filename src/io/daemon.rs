@@ -281,6 +281,9 @@ impl Daemon {
                     Token::Vrrp(ifindex) => self.on_vrrp_readable(ifindex),
                     Token::Mail(id) => self.on_mail_ready(id),
                     Token::Files => self.on_files(),
+                    // No checker sockets until the daemon runs the checkers.
+                    #[cfg(feature = "lb")]
+                    Token::Check(_) => {}
                 }
             }
             self.fire_timers();
@@ -390,6 +393,9 @@ impl Daemon {
             }
             Job::FifoReader => warn!("notify FIFO script ended: {exit:?}"),
             Job::Orphan => {}
+            // The health checkers are not run by the daemon yet.
+            #[cfg(feature = "lb")]
+            Job::Check(_) => {}
         });
         self.flush(now);
     }

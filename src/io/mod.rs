@@ -3,7 +3,9 @@
 #![allow(unsafe_code)]
 
 mod arp_sock;
-mod children;
+#[cfg(feature = "lb")]
+pub mod checks;
+pub mod children;
 pub mod clock;
 mod daemon;
 mod detach;
@@ -16,7 +18,7 @@ pub mod ipvs;
 pub mod log;
 mod mail;
 mod pidfile;
-mod poller;
+pub mod poller;
 pub mod rtnl;
 pub mod security;
 pub mod signals;

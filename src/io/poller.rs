@@ -21,6 +21,9 @@ pub enum Token {
     Mail(u32),
     /// The inotify descriptor watching `track_file`s.
     Files,
+    /// A health checker's attempt in this executor slot (`io::checks`).
+    #[cfg(feature = "lb")]
+    Check(u32),
 }
 
 #[derive(Default)]

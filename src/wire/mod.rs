@@ -14,11 +14,13 @@
 //! - [`ipv4`]: the IPv4 header (what a raw IPv4 socket hands us in front of a VRRP advert).
 //! - [`vrrp`]: VRRP v2 (RFC 3768) and v3 (RFC 5798) adverts for IPv4.
 //! - [`arp`]: ARP over Ethernet/IPv4, with keepalived's gratuitous ARP.
+//! - [`icmp`]: ICMP and ICMPv6 echo request and reply (PING_CHECK).
 //! - [`ethernet`]: the Ethernet II header (for sending a frame on an `AF_PACKET` `SOCK_RAW`).
 
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod icmp;
 pub mod ipv4;
 pub mod vrrp;
 
