@@ -3,7 +3,8 @@
 # build with Rust 1.88 (the Rust of Buildroot 2025.08 to 2026.02).
 #
 #   tests/cross.sh          everything below, in this order
-#   tests/cross.sh build    only the two static release binaries (tests/bench/footprint.sh uses it)
+#   tests/cross.sh build    only the static release binaries and their size budgets
+#                           (tests/bench/footprint.sh uses it)
 #   tests/cross.sh test     only the aarch64 unit tests under qemu-aarch64-static
 #   tests/cross.sh msrv     only the Rust 1.88 builds (--locked)
 #
@@ -14,7 +15,12 @@
 #            ("static-pie linked"), about 29 KiB larger, with an ASLR-randomised image.
 #   aarch64: linked by rust-lld (no cross gcc needed), which makes a static non-PIE executable;
 #            tests run with qemu-aarch64-static as the cargo runner.
-# Exit status: 0 when every step passed; the first failing step stops the script.
+# Size budgets (stripped binaries, bytes): the full build 850,000 on either target; the VRRP-only
+# build (--no-default-features, without the load balancer; keepalived's --disable-lvs) 576 KiB
+# on x86_64. `build` prints every size beside its budget, then fails if one is over.
+# Binaries go under $CARGO_TARGET_DIR (default target/); the VRRP-only one under its vrrp-only/.
+# Exit status: 0 when every step passed; the first failing step stops the script; 3 when every
+# binary was built but one is over its budget (tests/bench/footprint.sh then reports it itself).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +31,10 @@ MSRV=1.88.0
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER=qemu-aarch64-static
 X86_RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static"
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+VRRP_ONLY_DIR=$TARGET_DIR/vrrp-only
+FULL_BUDGET=850000
+VRRP_ONLY_BUDGET=$((576 * 1024))
 
 step() { printf '\n== %s\n' "$*"; }
 die() {
@@ -73,23 +83,50 @@ check_static() {
     [[ $desc == *"statically linked"* ]] || die "$1 is not statically linked"
 }
 
+# $1 = a label, $2 = path of a binary, $3 = its budget in bytes. Prints the size beside the
+# budget; returns 1 when the binary is over it.
+check_size() {
+    local bytes
+    bytes=$(stat -c %s "$2")
+    if ((bytes < $3)); then
+        printf '%-40s %9d bytes, budget %9d: %d under\n' "$1" "$bytes" "$3" $(($3 - bytes))
+    else
+        printf '%-40s %9d bytes, budget %9d: OVER by %d\n' "$1" "$bytes" "$3" $((bytes - $3))
+        return 1
+    fi
+}
+
 build() {
     need_targets "$(default_toolchain)"
     step "static release build, $X86"
     RUSTFLAGS="$X86_RUSTFLAGS" cargo build --locked --release --target "$X86"
+    step "static release build, $X86, VRRP only (--no-default-features)"
+    RUSTFLAGS="$X86_RUSTFLAGS" cargo build --locked --release --target "$X86" \
+        --no-default-features --target-dir "$VRRP_ONLY_DIR"
     step "static release build, $ARM"
     cargo build --locked --release --target "$ARM"
+    local x86=$TARGET_DIR/$X86/release/keepalived-rs
+    local x86_vrrp=$VRRP_ONLY_DIR/$X86/release/keepalived-rs
+    local arm=$TARGET_DIR/$ARM/release/keepalived-rs
     step "file"
-    local t
-    for t in "$X86" "$ARM"; do
-        check_static "target/$t/release/keepalived-rs"
-        printf '%s: %d bytes\n' "$t" "$(stat -c %s "target/$t/release/keepalived-rs")"
+    local f
+    for f in "$x86" "$x86_vrrp" "$arm"; do
+        check_static "$f"
     done
     step "the aarch64 binary runs under qemu-user"
     local v
-    v=$(qemu-aarch64-static "target/$ARM/release/keepalived-rs" -v)
+    v=$(qemu-aarch64-static "$arm" -v)
     echo "$v"
     [[ $v == keepalived-rs* ]] || die "aarch64 binary did not print its version"
+    step "sizes (stripped)"
+    local over=0
+    check_size "$X86" "$x86" "$FULL_BUDGET" || over=1
+    check_size "$X86, VRRP only" "$x86_vrrp" "$VRRP_ONLY_BUDGET" || over=1
+    check_size "$ARM" "$arm" "$FULL_BUDGET" || over=1
+    if ((over)); then
+        echo "cross.sh: a binary is over its size budget" >&2
+        exit 3
+    fi
 }
 
 # The library's unit tests (all the pure code: config, wire, vrrp, netlink messages) and the
@@ -110,10 +147,10 @@ msrv() {
     step "Rust $MSRV: every target (lib, bin, tests) on the host, --locked"
     cargo "+$MSRV" build --locked --all-targets
     step "Rust $MSRV: static release build for $ARM, as Buildroot would"
-    cargo "+$MSRV" build --locked --release --target "$ARM" --target-dir target/msrv
-    check_static "target/msrv/$ARM/release/keepalived-rs"
+    cargo "+$MSRV" build --locked --release --target "$ARM" --target-dir "$TARGET_DIR/msrv"
+    check_static "$TARGET_DIR/msrv/$ARM/release/keepalived-rs"
     printf 'Rust %s, %s: %d bytes\n' "$MSRV" "$ARM" \
-        "$(stat -c %s "target/msrv/$ARM/release/keepalived-rs")"
+        "$(stat -c %s "$TARGET_DIR/msrv/$ARM/release/keepalived-rs")"
 }
 
 case "${1:-all}" in

@@ -153,8 +153,8 @@ fn global(router: &Router, host: &Host, out: &mut String) {
     out.push_str(" Send advert after receive higher priority advert = false\n");
     let _ = writeln!(
         out,
-        " Gratuitous ARP interval = {:.6}",
-        g.vrrp_garp_interval.as_secs_f64()
+        " Gratuitous ARP interval = {}",
+        Secs::fixed(g.vrrp_garp_interval, 6)
     );
     let _ = writeln!(
         out,
@@ -254,8 +254,8 @@ fn instance(router: &Router, s: &Slot, host: &Host, out: &mut String) {
         if v3 {
             let _ = writeln!(
                 out,
-                "   Master advert int = {:.2} sec",
-                s.machine.master_adver_interval().as_secs_f64()
+                "   Master advert int = {} sec",
+                Secs::fixed(s.machine.master_adver_interval(), 2)
             );
         }
     }
@@ -362,7 +362,7 @@ fn instance(router: &Router, s: &Slot, host: &Host, out: &mut String) {
         on_off(preempt, "enabled", "disabled")
     );
     if !delay.is_zero() {
-        let _ = writeln!(out, "   Preempt delay = {} secs", delay.as_secs_f64());
+        let _ = writeln!(out, "   Preempt delay = {} secs", Secs::shortest(delay));
     }
     out.push_str("   Promote_secondaries = disabled\n");
     match &cfg.auth {
@@ -539,6 +539,54 @@ fn state_number(s: State) -> u8 {
     }
 }
 
+/// A duration in seconds as keepalived prints its doubles (`%g`, or `%.Nf`), with integer
+/// arithmetic: formatting an `f64` would link about 15 KB of float-to-decimal code for this alone.
+struct Secs {
+    d: Duration,
+    /// Digits after the point (rounded), or `None` for as few as the value needs.
+    places: Option<u32>,
+}
+
+impl Secs {
+    fn shortest(d: Duration) -> Self {
+        Secs { d, places: None }
+    }
+    /// 1 to 9 places (nanoseconds).
+    fn fixed(d: Duration, places: u32) -> Self {
+        Secs {
+            d,
+            places: Some(places.clamp(1, 9)),
+        }
+    }
+}
+
+impl core::fmt::Display for Secs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.places {
+            None => {
+                write!(f, "{}", self.d.as_secs())?;
+                let mut nanos = self.d.subsec_nanos();
+                if nanos == 0 {
+                    return Ok(());
+                }
+                let mut width = 9;
+                while nanos.is_multiple_of(10) {
+                    nanos /= 10;
+                    width -= 1;
+                }
+                write!(f, ".{nanos:0width$}")
+            }
+            Some(places) => {
+                let unit = 10u128.pow(9 - places);
+                let scaled = (self.d.as_nanos() + unit / 2) / unit;
+                let one = 10u128.pow(places);
+                let width = places as usize;
+                write!(f, "{}.{:0width$}", scaled / one, scaled % one)
+            }
+        }
+    }
+}
+
 /// Writes `"name":` after a comma unless it is the object's first field.
 struct Fields<'a> {
     out: &'a mut String,
@@ -563,7 +611,7 @@ impl Fields<'_> {
     }
     /// `%g` for the durations keepalived writes as doubles.
     fn float(&mut self, name: &str, d: Duration) {
-        let _ = write!(self.name(name), "{}", d.as_secs_f64());
+        let _ = write!(self.name(name), "{}", Secs::shortest(d));
     }
     fn str(&mut self, name: &str, v: &str) {
         json_str(self.name(name), v);
@@ -1067,5 +1115,32 @@ mod tests {
             TimeText(before_epoch).to_string(),
             "-1.999999 (Wed Dec 31 23:59:59.999999 1969)"
         );
+    }
+
+    #[test]
+    fn secs_prints_what_float_formatting_would() {
+        let cases = [
+            0,
+            1,
+            5_000_000,
+            10_000_000,
+            500_000_000,
+            1_000_000_000,
+            1_250_000_000,
+        ];
+        let more = [
+            3_000_100_000,
+            40_950_000_000,
+            255_000_000_000,
+            123_456_789,
+            1_000_001,
+        ];
+        for nanos in cases.into_iter().chain(more) {
+            let d = Duration::from_nanos(nanos);
+            let x = d.as_secs_f64();
+            assert_eq!(Secs::shortest(d).to_string(), format!("{x}"), "{d:?}");
+            assert_eq!(Secs::fixed(d, 2).to_string(), format!("{x:.2}"), "{d:?}");
+            assert_eq!(Secs::fixed(d, 6).to_string(), format!("{x:.6}"), "{d:?}");
+        }
     }
 }
