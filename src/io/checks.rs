@@ -428,6 +428,18 @@ impl CheckExecutor {
         }
     }
 
+    /// Reload: every attempt in flight is dropped and its socket leaves the poller (the
+    /// caller also disowns the MISC_CHECK scripts still running).
+    pub fn close_all(&mut self, poller: &mut Poller) {
+        for slot in 0..self.slots.len() {
+            if let Some(a) = self.slots[slot].take() {
+                if a.io.fd().is_some() {
+                    poller.remove(Token::Check(slot as u32));
+                }
+            }
+        }
+    }
+
     /// A MISC_CHECK script (`Job::Check(id)`) ended.
     pub fn handle_child_exit(&mut self, id: u32, exit: check::misc::Exit, now: Instant) {
         let Some(slot) = self.slots.iter().position(|a| {

@@ -26,6 +26,8 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
 
+#[cfg(feature = "lb")]
+mod lb;
 mod reload;
 
 /// Packets read from one socket per wake-up before timers are served again.
@@ -147,6 +149,9 @@ pub struct Daemon {
     ready: Vec<Token>,
     rx_buf: Vec<u8>,
     tx_buf: Vec<u8>,
+    /// The virtual servers: checkers, pools, IPVS.
+    #[cfg(feature = "lb")]
+    lb: lb::Lb,
 }
 
 impl Daemon {
@@ -167,6 +172,10 @@ impl Daemon {
         let files = FileWatch::new(&config.track_files, true)?;
         poller.add(files.fd(), Token::Files);
         let n = config.instances.len();
+        #[cfg(feature = "lb")]
+        let mut lb = lb::Lb::new(&config, &hooks, now)?;
+        #[cfg(feature = "lb")]
+        lb.open_ipvs(&config);
         let mut d = Daemon {
             router,
             rtnl,
@@ -190,6 +199,8 @@ impl Daemon {
             rx_buf: vec![0; 65_536],
             tx_buf: vec![0; 2048],
             config,
+            #[cfg(feature = "lb")]
+            lb,
         };
         d.read_track_files(now);
         let names: Vec<String> = d.router.link_names().map(str::to_string).collect();
@@ -281,9 +292,8 @@ impl Daemon {
                     Token::Vrrp(ifindex) => self.on_vrrp_readable(ifindex),
                     Token::Mail(id) => self.on_mail_ready(id),
                     Token::Files => self.on_files(),
-                    // No checker sockets until the daemon runs the checkers.
                     #[cfg(feature = "lb")]
-                    Token::Check(_) => {}
+                    t @ Token::Check(_) => self.on_check_ready(t),
                 }
             }
             self.fire_timers();
@@ -315,6 +325,7 @@ impl Daemon {
             .into_iter()
             .chain(self.children.poll_timeout())
             .chain(self.mails.poll_timeout())
+            .chain(self.lb_timeout())
             .min()
     }
 
@@ -351,6 +362,8 @@ impl Daemon {
         self.router.handle_timeout(now);
         self.children.handle_timeout(now);
         self.flush(now);
+        #[cfg(feature = "lb")]
+        self.lb_timeouts(now);
         self.mail_timeouts(now);
     }
 
@@ -383,6 +396,8 @@ impl Daemon {
         let now = clock::now();
         let router = &mut self.router;
         let notifier = &mut self.notifier;
+        #[cfg(feature = "lb")]
+        let mut lb_exits = Vec::new();
         self.children.reap(|job, exit| match job {
             Job::Track(id) => router.handle_script_exit(id, exit, now),
             Job::Notify(owner) => {
@@ -393,10 +408,15 @@ impl Daemon {
             }
             Job::FifoReader => warn!("notify FIFO script ended: {exit:?}"),
             Job::Orphan => {}
-            // The health checkers are not run by the daemon yet.
             #[cfg(feature = "lb")]
-            Job::Check(_) => {}
+            Job::Check(id) => lb_exits.push((id, exit)),
         });
+        #[cfg(feature = "lb")]
+        for (id, exit) in lb_exits.drain(..) {
+            self.lb.checks.handle_child_exit(id, exit, now);
+        }
+        #[cfg(feature = "lb")]
+        self.flush_lb();
         self.flush(now);
     }
 
@@ -404,6 +424,8 @@ impl Daemon {
     /// notify scripts still queued (STOP last) run before we exit, for at most `STOP_GRACE`.
     fn stop(&mut self) {
         let start = clock::now();
+        #[cfg(feature = "lb")]
+        self.lb.stop();
         self.router.stop(start);
         self.flush(start);
         let end = start + STOP_GRACE;
@@ -738,7 +760,7 @@ fn resolve_smtp((host, port): &(String, u16)) -> Option<std::net::SocketAddr> {
     }
 }
 
-fn resolve_user(user: &str, group: Option<&str>) -> io::Result<RunAs> {
+pub(super) fn resolve_user(user: &str, group: Option<&str>) -> io::Result<RunAs> {
     use nix::unistd::{Group, User};
     let u = User::from_name(user)
         .ok()
@@ -774,5 +796,15 @@ impl Daemon {
             self.hooks.run_as,
             &self.hooks.script_run_as,
         );
+    }
+}
+
+impl Daemon {
+    /// The health checkers' next deadline.
+    fn lb_timeout(&self) -> Option<Instant> {
+        #[cfg(feature = "lb")]
+        return self.lb.checks.poll_timeout();
+        #[cfg(not(feature = "lb"))]
+        None
     }
 }

@@ -26,6 +26,20 @@ impl Daemon {
             let files = FileWatch::new(&new_cfg.track_files, false).map_err(|e| e.to_string())?;
             Ok((r, h, files))
         });
+        #[cfg(feature = "lb")]
+        let prepared = prepared.and_then(|(r, h, f)| {
+            let lb = lb::Lb::new(&new_cfg, &h, now).map_err(|e| e.to_string())?;
+            Ok((r, h, f, lb))
+        });
+        #[cfg(feature = "lb")]
+        let (mut router, hooks, files, new_lb) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                error!("Reload refused, configuration unchanged: {e}");
+                return;
+            }
+        };
+        #[cfg(not(feature = "lb"))]
         let (mut router, hooks, files) = match prepared {
             Ok(p) => p,
             Err(e) => {
@@ -60,6 +74,9 @@ impl Daemon {
         self.children.retarget(|job| match job {
             Job::Track(id) => ids.get(id.index()).copied().flatten().map(Job::Track),
             Job::Notify(o) => Some(Job::Notify(owner(o))),
+            // The old checkers' scripts end unheard: the new checkers start afresh.
+            #[cfg(feature = "lb")]
+            Job::Check(_) => Some(Job::Orphan),
             other => Some(other),
         });
         // Runs waiting for their turn keep it under the scripts' new identities.
@@ -69,6 +86,12 @@ impl Daemon {
                 .filter_map(|id| ids.get(id.index()).copied().flatten()),
         );
         self.router = router;
+        #[cfg(feature = "lb")]
+        {
+            let mut old = std::mem::replace(&mut self.lb, new_lb);
+            old.checks.close_all(&mut self.poller);
+            self.lb.adopt(old, &self.config, &new_cfg);
+        }
         self.config = new_cfg;
         self.hooks = hooks;
         self.files = files;

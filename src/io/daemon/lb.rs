@@ -1,0 +1,332 @@
+//! The load balancer in the loop: the health checkers' results go into each virtual server's
+//! pool, the pool's changes are logged and told to `notify_up`/`notify_down`/`quorum_up`/
+//! `quorum_down`, and the table the pools describe is reconciled with the kernel's IPVS.
+//!
+//! Without IPVS in the kernel (no module, a container) this is said once and the checkers and
+//! notifications go on, with VRRP; keepalived stops entirely in that case.
+
+use super::*;
+use crate::config::{Forward, Protocol as CfgProtocol, VirtualServer, VsKey};
+use crate::io::checks::CheckExecutor;
+use crate::io::ipvs::{Ipvs, OpenError};
+use crate::ipvs::pool::{Event as PoolEvent, Pool, RsId};
+use crate::ipvs::{
+    reconcile, teardown, Dest, FwdMethod, Protocol, Service, ServiceKey, Table, VirtualService,
+};
+
+/// Notify queues of the virtual servers are numbered after every instance's and group's, one
+/// per virtual server, so its scripts run one at a time and in order.
+const LB_OWNER: usize = usize::MAX / 2;
+
+pub(super) struct Lb {
+    pub(super) checks: CheckExecutor,
+    pool: Pool,
+    /// None: the kernel has no IPVS (said once), or there is no virtual server.
+    ipvs: Option<Ipvs>,
+    /// IPVS was looked for (it is, once, when there first is a virtual server).
+    ipvs_tried: bool,
+    /// The table we last programmed: what the kernel holds of ours.
+    programmed: Table,
+    /// A pool changed since the last reconcile.
+    dirty: bool,
+}
+
+impl Lb {
+    /// The checkers and pools of `config`; IPVS is opened by [`Lb::open_ipvs`] (at start) or
+    /// taken over from the running one (reload).
+    pub(super) fn new(config: &Config, hooks: &Hooks, now: Instant) -> io::Result<Lb> {
+        let checks = CheckExecutor::new(&config.virtual_servers, now, hooks.run_as, |u, g| {
+            resolve_user(u, g)
+        })?;
+        Ok(Lb {
+            checks,
+            pool: Pool::new(config),
+            ipvs: None,
+            ipvs_tried: false,
+            programmed: Table::default(),
+            dirty: true,
+        })
+    }
+
+    /// Opens IPVS the first time there is a virtual server; a kernel without it is said once.
+    pub(super) fn open_ipvs(&mut self, config: &Config) {
+        if self.ipvs_tried || config.virtual_servers.is_empty() {
+            return;
+        }
+        self.ipvs_tried = true;
+        self.ipvs = match Ipvs::open() {
+            Ok(i) => Some(i),
+            Err(OpenError::NoIpvs) => {
+                warn!(
+                    "The kernel has no IPVS: virtual servers are checked and notified, \
+                     not programmed"
+                );
+                None
+            }
+            Err(OpenError::Io(e)) => {
+                error!("IPVS: {e}: virtual servers are checked and notified, not programmed");
+                None
+            }
+        };
+    }
+
+    /// Reload: the new checkers start afresh, but a real server the old pool had failed stays
+    /// failed until its checker says otherwise (keepalived does not re-add a failed server on
+    /// reload either); what we programmed before is what the reconcile starts from.
+    pub(super) fn adopt(&mut self, old: Lb, old_cfg: &Config, new_cfg: &Config) {
+        for (v, vs) in new_cfg.virtual_servers.iter().enumerate() {
+            let Some(ov) = old_cfg.virtual_servers.iter().position(|o| o.key == vs.key) else {
+                continue;
+            };
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                let old_rs = old_cfg.virtual_servers[ov]
+                    .real_servers
+                    .iter()
+                    .position(|o| o.addr == rs.addr);
+                if let Some(or) = old_rs {
+                    let alive = old.pool.is_alive(RsId {
+                        vs: ov as u32,
+                        rs: or as u32,
+                    });
+                    let id = RsId {
+                        vs: v as u32,
+                        rs: r as u32,
+                    };
+                    self.pool.set_alive(new_cfg, id, alive);
+                }
+            }
+        }
+        // The carried-over states are not news.
+        while self.pool.poll_event().is_some() {}
+        self.ipvs = old.ipvs;
+        self.ipvs_tried = old.ipvs_tried;
+        self.open_ipvs(new_cfg);
+        self.programmed = old.programmed;
+        self.dirty = true;
+    }
+
+    /// The table the pools describe.
+    fn desired(&self, config: &Config) -> Table {
+        let mut services = Vec::new();
+        for (v, vs) in config.virtual_servers.iter().enumerate() {
+            for key in service_keys(config, vs) {
+                let Ok(mut service) = Service::new(key, vs.sched.0) else {
+                    continue;
+                };
+                service.flags = vs.flags;
+                if vs.persistence_timeout != 0 {
+                    service.flags |= crate::netlink::ipvs::SVC_F_PERSISTENT;
+                    service.timeout = vs.persistence_timeout;
+                }
+                if let Some(m) = vs.persistence_granularity {
+                    service.netmask = Service::ipv4_netmask(m);
+                }
+                let entry_port = match key {
+                    ServiceKey::Addr { port, .. } => port,
+                    ServiceKey::Fwmark { .. } => 0,
+                };
+                let dests = self
+                    .pool
+                    .dests(config, v as u32)
+                    .map(|d| Dest {
+                        addr: d.addr.ip(),
+                        port: if d.addr.port() == 0 && d.method != Forward::Nat {
+                            entry_port
+                        } else {
+                            d.addr.port()
+                        },
+                        fwd: match d.method {
+                            Forward::Nat => FwdMethod::Masq,
+                            Forward::Dr => FwdMethod::DirectRoute,
+                            Forward::Tun => FwdMethod::Tunnel,
+                        },
+                        weight: i32::try_from(d.weight).unwrap_or(i32::MAX),
+                        u_thresh: d.uthreshold,
+                        l_thresh: d.lthreshold,
+                    })
+                    .collect();
+                services.push(VirtualService { service, dests });
+            }
+        }
+        Table::new(services).unwrap_or_else(|e| {
+            error!("IPVS table: {e:?}");
+            Table::default()
+        })
+    }
+
+    /// Brings the kernel's table to what the pools say, when a pool changed.
+    fn sync(&mut self, config: &Config) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        if self.ipvs.is_none() {
+            return;
+        }
+        let desired = self.desired(config);
+        let Some(ipvs) = self.ipvs.as_mut() else {
+            return;
+        };
+        // At start the kernel's own table is read once; afterwards what we programmed is it.
+        let current = if self.programmed.is_empty() {
+            match ipvs.dump() {
+                Ok(t) => t,
+                Err(e) => {
+                    error!("IPVS: cannot read the kernel's table: {e}");
+                    Table::default()
+                }
+            }
+        } else {
+            self.programmed.clone()
+        };
+        let ops = reconcile(&desired, &self.programmed, &current);
+        apply(ipvs, &ops);
+        self.programmed = desired;
+    }
+
+    /// SIGTERM: our virtual servers leave the kernel, as keepalived's do.
+    pub(super) fn stop(&mut self) {
+        if let Some(ipvs) = self.ipvs.as_mut() {
+            let current = ipvs.dump().unwrap_or_default();
+            let ops = teardown(&self.programmed, &current);
+            apply(ipvs, &ops);
+        }
+    }
+}
+
+fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op]) {
+    if ops.is_empty() {
+        return;
+    }
+    match ipvs.apply(ops) {
+        Ok(failures) => {
+            for f in failures {
+                error!("IPVS: {f}");
+            }
+        }
+        Err(e) => error!("IPVS: {e}"),
+    }
+}
+
+/// The kernel services of virtual server `vs`: one, or one per member of its group.
+fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
+    let protocol = match vs.protocol.unwrap_or(CfgProtocol::Tcp) {
+        CfgProtocol::Tcp => Protocol::Tcp,
+        CfgProtocol::Udp => Protocol::Udp,
+        CfgProtocol::Sctp => Protocol::Sctp,
+    };
+    let v6 = vs.real_servers.first().is_some_and(|r| r.addr.is_ipv6());
+    match &vs.key {
+        VsKey::Addr(a) => vec![ServiceKey::Addr {
+            protocol,
+            addr: a.ip(),
+            port: a.port(),
+        }],
+        VsKey::Fwmark(m) => vec![ServiceKey::Fwmark { ipv6: v6, mark: *m }],
+        VsKey::Group(g) => {
+            let Some(group) = config.vs_groups.iter().find(|x| &x.name == g) else {
+                return Vec::new();
+            };
+            let addrs = group.addrs.iter().map(|a| ServiceKey::Addr {
+                protocol,
+                addr: a.ip(),
+                port: a.port(),
+            });
+            let marks = group
+                .fwmarks
+                .iter()
+                .map(|&m| ServiceKey::Fwmark { ipv6: v6, mark: m });
+            addrs.chain(marks).collect()
+        }
+    }
+}
+
+impl Daemon {
+    /// A checker socket is ready.
+    pub(super) fn on_check_ready(&mut self, token: Token) {
+        let now = clock::now();
+        self.lb.checks.handle_ready(token, &mut self.poller, now);
+        self.flush_lb();
+    }
+
+    /// Checkers due, attempts past their deadline.
+    pub(super) fn lb_timeouts(&mut self, now: Instant) {
+        self.lb
+            .checks
+            .handle_timeout(now, &mut self.poller, &mut self.children);
+        self.flush_lb();
+    }
+
+    /// The checkers' results into the pools; the pools' changes to the log, the scripts and
+    /// the kernel.
+    pub(super) fn flush_lb(&mut self) {
+        use crate::check::Event as CheckEvent;
+        while let Some(e) = self.lb.checks.poll_event() {
+            let cfg = &self.config;
+            let changed = match e {
+                CheckEvent::RealServerUp { vs, rs } => {
+                    self.lb.pool.set_alive(cfg, id(vs, rs), true)
+                }
+                CheckEvent::RealServerDown { vs, rs } => {
+                    self.lb.pool.set_alive(cfg, id(vs, rs), false)
+                }
+                CheckEvent::WeightChanged { vs, rs, weight } => {
+                    self.lb.pool.set_weight(cfg, id(vs, rs), weight)
+                }
+            };
+            self.lb.dirty |= changed;
+        }
+        while let Some(e) = self.lb.pool.poll_event() {
+            self.lb_event(e);
+        }
+        self.lb.sync(&self.config);
+    }
+
+    fn lb_event(&mut self, e: PoolEvent) {
+        let cfgs = &self.config.virtual_servers;
+        let (vs, command) = match e {
+            PoolEvent::RealServerUp(id) | PoolEvent::RealServerDown(id) => {
+                let up = matches!(e, PoolEvent::RealServerUp(_));
+                let vs = &cfgs[id.vs as usize];
+                let rs = &vs.real_servers[id.rs as usize];
+                let inhibit = rs.inhibit_on_failure;
+                let verb = match (up, inhibit) {
+                    (true, false) => "Adding service",
+                    (true, true) => "Enabling service",
+                    (false, false) => "Removing service",
+                    (false, true) => "Disabling service",
+                };
+                let prep = if up { "to" } else { "from" };
+                info!("{verb} {} {prep} VS {}", show_rs(rs.addr), vs.show());
+                let cmd = if up { &rs.notify_up } else { &rs.notify_down };
+                (id.vs, cmd.clone())
+            }
+            PoolEvent::Quorum { vs: v, up, weight } => {
+                let vs = &cfgs[v as usize];
+                let (q, h) = (vs.quorum, vs.hysteresis);
+                if up {
+                    info!("Gained quorum {q}+{h} <= {weight} for VS {}", vs.show());
+                } else {
+                    info!("Lost quorum {q}-{h} > {weight} for VS {}", vs.show());
+                }
+                let cmd = if up { &vs.quorum_up } else { &vs.quorum_down };
+                (v, cmd.clone())
+            }
+        };
+        if let Some(c) = command {
+            self.notifier.push(LB_OWNER + vs as usize, &c, Vec::new());
+        }
+    }
+}
+
+fn id(vs: usize, rs: usize) -> RsId {
+    RsId {
+        vs: vs as u32,
+        rs: rs as u32,
+    }
+}
+
+/// A real server as keepalived's logs write it: `[192.0.2.20]:80`.
+fn show_rs(a: std::net::SocketAddr) -> String {
+    format!("[{}]:{}", a.ip(), a.port())
+}

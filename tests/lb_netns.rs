@@ -1,0 +1,124 @@
+//! The load balancer in the daemon, as an operator sees it on a host without IPVS (this
+//! machine's kernel has none; the VM tests program the real IPVS): the daemon says once that
+//! there is no IPVS and keeps VRRP and the checkers running; a real server that stops
+//! answering is removed after its retry budget and `notify_down` runs; when it answers again
+//! it is added back and `notify_up` runs; a reload keeps a failed server failed.
+//!
+//! Needs root (see tests/common/mod.rs); `KEEPALIVED_RS_SKIP_NETNS=1` skips it.
+
+mod common;
+
+use common::*;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A TCP listener on the client host, a real process.
+fn listener(lab: &Lab, port: u16) -> Child {
+    let code = format!(
+        "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+         s.bind(('192.0.2.3',{port}))\ns.listen(64)\nwhile True:\n    c,_=s.accept()\n    c.close()\n"
+    );
+    let child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.netns("c"),
+            "/usr/bin/python3",
+            "-c",
+            &code,
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let up = poll_until(Duration::from_secs(5), || {
+        Command::new("ip")
+            .args(["netns", "exec", &lab.netns("c"), "ss", "-ltn"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(":{port}")))
+    });
+    assert!(up, "the listener on port {port} is up");
+    child
+}
+
+#[test]
+fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
+    let Some(mut lab) = Lab::new("lb_tcp", 1) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let log = dir.join("notify.log");
+    let script = |name: &str| {
+        let p = dir.join(name);
+        write_script(
+            &p,
+            &format!("#!/bin/sh\necho {name} >> {}\n", log.display()),
+        );
+        p.display().to_string()
+    };
+    let (up, down) = (script("up"), script("down"));
+    let mut server = listener(&lab, 8080);
+    let conf = format!(
+        "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_algo rr\n    \
+         lb_kind NAT\n    protocol TCP\n    real_server 192.0.2.3 8080 {{\n        weight 1\n        \
+         notify_up {up}\n        notify_down {down}\n        TCP_CHECK {{\n            \
+         connect_timeout 1\n            retry 2\n            delay_before_retry 0.5\n        }}\n    \
+         }}\n}}\n",
+        Vrrp::v3(100, "0.2").conf()
+    );
+    lab.start("n1", Daemon::Rs, &conf);
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    assert_eq!(
+        lab.log_count("n1", "The kernel has no IPVS"),
+        1,
+        "{}",
+        lab.log("n1")
+    );
+    // The server stops: down after 1 + retry (2) failed attempts spaced 0.5 s, not before.
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = server.kill();
+    let _ = server.wait();
+    let killed = Instant::now();
+    let removed = poll_until(Duration::from_secs(8), || {
+        lab.log("n1")
+            .contains("Removing service [192.0.2.3]:8080 from VS")
+    });
+    assert!(removed, "{}", lab.log("n1"));
+    let took = killed.elapsed();
+    assert!(
+        took >= Duration::from_millis(1000),
+        "down after {took:?}, before its retry budget"
+    );
+    assert!(
+        poll_until(Duration::from_secs(3), || lines(&log) == ["down"]),
+        "{:?}",
+        lines(&log)
+    );
+    // Back: added at the next check (delay_loop 1 s), notify_up runs.
+    let mut server = listener(&lab, 8080);
+    let added = poll_until(Duration::from_secs(5), || {
+        lab.log("n1")
+            .contains("Adding service [192.0.2.3]:8080 to VS")
+    });
+    assert!(added, "{}", lab.log("n1"));
+    assert!(
+        poll_until(Duration::from_secs(3), || lines(&log) == ["down", "up"]),
+        "{:?}",
+        lines(&log)
+    );
+    // A reload while the server is down keeps it down: no "Adding" until it answers.
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(poll_until(Duration::from_secs(8), || lines(&log).len() == 3));
+    lab.signal("n1", nix::sys::signal::Signal::SIGHUP);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        lab.log_count("n1", "Adding service"),
+        1,
+        "{}",
+        lab.log("n1")
+    );
+    assert_eq!(lines(&log), ["down", "up", "down"]);
+    // VRRP never noticed.
+    assert_eq!(lab.holders_now(VIP), ["n1"]);
+    lab.check_alive();
+}
