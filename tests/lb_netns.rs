@@ -122,3 +122,53 @@ fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
     assert_eq!(lab.holders_now(VIP), ["n1"]);
     lab.check_alive();
 }
+
+#[test]
+fn ha_suspend_checks_only_on_the_router_holding_the_virtual_address() {
+    let Some(mut lab) = Lab::new("lb_ha_suspend", 2) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let check = dir.join("check");
+    write_script(&check, "#!/bin/sh\necho run >> \"$1\"\nexit 0\n");
+    let runs = |node: &str| dir.join(format!("{node}.runs"));
+    let conf = |node: &str, prio: u8| {
+        format!(
+            "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_kind DR\n    \
+             protocol TCP\n    ha_suspend\n    real_server 192.0.2.3 80 {{\n        \
+             MISC_CHECK {{\n            misc_path \"{} {}\"\n        }}\n    }}\n}}\n",
+            Vrrp::v3(prio, "0.2").conf(),
+            check.display(),
+            runs(node).display()
+        )
+    };
+    lab.start("n1", Daemon::Rs, &conf("n1", 100));
+    lab.start("n2", Daemon::Rs, &conf("n2", 90));
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    // The master checks every second; the backup not at all.
+    assert!(
+        poll_until(Duration::from_secs(6), || lines(&runs("n1")).len() >= 3),
+        "the master's checker runs: {:?}\n{}",
+        lines(&runs("n1")),
+        lab.log("n1")
+    );
+    assert!(
+        lines(&runs("n2")).is_empty(),
+        "the backup checked: {}",
+        lab.log("n2")
+    );
+    // The master stops: the new master starts checking.
+    lab.stop("n1");
+    lab.wait_holders(VIP, &["n2"], Duration::from_secs(5), "n2 takes over");
+    assert!(
+        poll_until(Duration::from_secs(6), || lines(&runs("n2")).len() >= 2),
+        "the new master's checker runs: {}",
+        lab.log("n2")
+    );
+    assert!(
+        lab.log("n2").contains("Activating healthcheckers for VS"),
+        "{}",
+        lab.log("n2")
+    );
+    lab.check_alive();
+}

@@ -192,6 +192,8 @@ struct CheckerState {
     has_run: bool,
     retry_it: u32,
     running: bool,
+    /// Taken off the schedule while its virtual server is suspended (`ha_suspend`).
+    parked: bool,
     started: Instant,
     /// This checker's share of the server's weight (misc_dynamic), keepalived's `cur_weight`.
     cur_weight: i64,
@@ -217,6 +219,8 @@ pub struct Checks {
     /// Each checker that waits to run, at most once: (due, id). Capacity = number of checkers.
     due: BinaryHeap<Reverse<(Instant, CheckerId)>>,
     events: VecDeque<Event>,
+    /// Per virtual server: `ha_suspend` and its address is not local, so its checkers wait.
+    suspended: Vec<bool>,
 }
 
 /// A small xorshift for the warmup spread (keepalived uses `random()`).
@@ -267,6 +271,7 @@ impl Checks {
                         // "For non alpha mode, one failure is enough initially" (check_data.c).
                         retry_it: c.retry,
                         running: false,
+                        parked: false,
                         started: now,
                         cur_weight: 0,
                     });
@@ -307,6 +312,7 @@ impl Checks {
             vs_start,
             due,
             events: VecDeque::with_capacity(64),
+            suspended: vec![false; vss.len()],
         }
     }
 
@@ -357,15 +363,45 @@ impl Checks {
     /// A checker due at `now`, marked running: the caller starts an attempt and reports it
     /// with [`Checks::done`]. The earliest first.
     pub fn pop_due(&mut self, now: Instant) -> Option<CheckerId> {
-        let Reverse((t, id)) = *self.due.peek()?;
-        if t > now {
-            return None;
+        loop {
+            let Reverse((t, id)) = *self.due.peek()?;
+            if t > now {
+                return None;
+            }
+            self.due.pop();
+            let vs = self.servers[self.checkers[id.0 as usize].server as usize].vs;
+            let c = &mut self.checkers[id.0 as usize];
+            if self.suspended[vs as usize] {
+                // Off the schedule until the virtual server resumes; its state is kept.
+                c.parked = true;
+                continue;
+            }
+            c.running = true;
+            c.started = now;
+            return Some(id);
         }
-        self.due.pop();
-        let c = &mut self.checkers[id.0 as usize];
-        c.running = true;
-        c.started = now;
-        Some(id)
+    }
+
+    /// `ha_suspend`: the checkers of virtual server `vs` stop being scheduled (an attempt under
+    /// way still ends normally) or, resumed, run again from `now` with the state they had.
+    pub fn set_suspended(&mut self, vs: usize, suspended: bool, now: Instant) {
+        let Some(s) = self.suspended.get_mut(vs) else {
+            return;
+        };
+        *s = suspended;
+        if suspended {
+            return;
+        }
+        for (i, c) in self.checkers.iter_mut().enumerate() {
+            if c.parked && self.servers[c.server as usize].vs as usize == vs {
+                c.parked = false;
+                self.due.push(Reverse((now, CheckerId(i as u32))));
+            }
+        }
+    }
+
+    pub fn is_suspended(&self, vs: usize) -> bool {
+        self.suspended.get(vs).copied().unwrap_or(false)
     }
 
     /// Puts a popped checker back, due at `at`, with no verdict (keepalived's "Rescheduling"

@@ -471,3 +471,22 @@ fn ten_thousand_checkers_only_the_due_ones_are_touched() {
     assert_eq!(ch.due.capacity(), cap);
     assert_eq!(ch.due.len(), 10_000);
 }
+
+#[test]
+fn ha_suspend_parks_the_checkers_and_resumes_them_with_their_state() {
+    let (_, mut ch) = one_tcp(0);
+    run(&mut ch, DOWN, secs(0.1));
+    assert_eq!(events(&mut ch), [RS00_DOWN]);
+    ch.set_suspended(0, true, T0);
+    // Due, but suspended: nothing runs, for as long as it lasts.
+    let due = ch.next_due().unwrap();
+    assert!(ch.pop_due(due + secs(1000.0)).is_none());
+    assert_eq!(ch.next_due(), None, "parked, off the schedule");
+    assert!(!ch.is_up(0, 0), "the state is kept");
+    // Resumed: runs at once; a success brings the server up.
+    let resume = due + secs(1000.0);
+    ch.set_suspended(0, false, resume);
+    assert_eq!(ch.next_due(), Some(resume));
+    run(&mut ch, UP, secs(0.1));
+    assert_eq!(events(&mut ch), [RS00_UP]);
+}

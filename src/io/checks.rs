@@ -190,6 +190,11 @@ impl CheckExecutor {
         &self.checks
     }
 
+    /// `ha_suspend`: see [`Checks::set_suspended`].
+    pub fn set_suspended(&mut self, vs: usize, suspended: bool, now: Instant) {
+        self.checks.set_suspended(vs, suspended, now);
+    }
+
     /// Attempts in progress.
     pub fn in_flight(&self) -> usize {
         self.slots.len() - self.free.len()

@@ -203,6 +203,8 @@ impl Daemon {
             lb,
         };
         d.read_track_files(now);
+        #[cfg(feature = "lb")]
+        d.lb.init_ha(&mut d.rtnl, now);
         let names: Vec<String> = d.router.link_names().map(str::to_string).collect();
         for name in names {
             if let Err(e) = d.refresh_link(&name, now) {
@@ -484,6 +486,8 @@ impl Daemon {
                 Event::Link(ev) => ev,
                 Event::Addr(a) => {
                     self.router.handle_addr(a.ifindex, a.addr, a.removed, now);
+                    #[cfg(feature = "lb")]
+                    self.lb_addr(a.addr.addr, a.removed, now);
                     continue;
                 }
             };

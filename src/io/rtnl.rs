@@ -118,6 +118,20 @@ impl Rtnl {
     /// The IPv4 addresses of interface `ifindex`, in the kernel's order (primaries first
     /// within a subnet; see `netlink::route::primary_ipv4`).
     pub fn ipv4_addrs(&mut self, ifindex: u32) -> io::Result<Vec<IfAddr>> {
+        Ok(self
+            .ipv4_addr_dump(Some(ifindex))?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect())
+    }
+
+    /// Every IPv4 address of the host (of this namespace), with its ifindex.
+    pub fn all_ipv4_addrs(&mut self) -> io::Result<Vec<(u32, IfAddr)>> {
+        self.ipv4_addr_dump(None)
+    }
+
+    fn ipv4_addr_dump(&mut self, only: Option<u32>) -> io::Result<Vec<(u32, IfAddr)>> {
+        let ifindex = only.unwrap_or(0);
         let mut addrs = Vec::new();
         for _ in 0..DUMP_ATTEMPTS {
             addrs.clear();
@@ -127,8 +141,8 @@ impl Rtnl {
             let out = self.exchange(seq, len, End::Done, &mut |m| {
                 if m.msg_type() == route::RTM_NEWADDR {
                     if let Some((index, a)) = route::parse_ipv4_addr(m).map_err(invalid_data)? {
-                        if index == ifindex {
-                            addrs.push(a);
+                        if only.is_none_or(|i| i == index) {
+                            addrs.push((index, a));
                         }
                     }
                 }

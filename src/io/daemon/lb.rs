@@ -29,6 +29,15 @@ pub(super) struct Lb {
     programmed: Table,
     /// A pool changed since the last reconcile.
     dirty: bool,
+    /// `ha_suspend`: each such virtual server's addresses, and how many of them the host has
+    /// now (an address on two interfaces counts twice, as keepalived counts it).
+    ha: Vec<HaSuspend>,
+}
+
+struct HaSuspend {
+    vs: usize,
+    addrs: Vec<std::net::Ipv4Addr>,
+    present: u32,
 }
 
 impl Lb {
@@ -45,7 +54,53 @@ impl Lb {
             ipvs_tried: false,
             programmed: Table::default(),
             dirty: true,
+            ha: ha_suspend_addrs(config),
         })
+    }
+
+    /// `ha_suspend`: reads the host's addresses and suspends the checkers of each virtual
+    /// server none of whose addresses is local (keepalived: they run only on the router that
+    /// holds the virtual address, the VRRP master).
+    pub(super) fn init_ha(&mut self, rtnl: &mut Rtnl, now: Instant) {
+        if self.ha.is_empty() {
+            return;
+        }
+        let local = match rtnl.all_ipv4_addrs() {
+            Ok(a) => a,
+            Err(e) => {
+                error!("ha_suspend: cannot read the host's addresses: {e}");
+                Vec::new()
+            }
+        };
+        for h in &mut self.ha {
+            h.present = local
+                .iter()
+                .filter(|(_, a)| h.addrs.contains(&a.addr))
+                .count() as u32;
+            self.checks.set_suspended(h.vs, h.present == 0, now);
+        }
+    }
+
+    /// An address came or went: the `ha_suspend` virtual servers that have it resume or stop.
+    fn ha_addr(&mut self, config: &Config, addr: std::net::Ipv4Addr, removed: bool, now: Instant) {
+        for h in &mut self.ha {
+            if !h.addrs.contains(&addr) {
+                continue;
+            }
+            let before = h.present > 0;
+            h.present = if removed {
+                h.present.saturating_sub(1)
+            } else {
+                h.present + 1
+            };
+            let after = h.present > 0;
+            if before != after {
+                let vs = &config.virtual_servers[h.vs];
+                let verb = if after { "Activating" } else { "Deactivating" };
+                info!("{verb} healthcheckers for VS {} (ha_suspend)", vs.show());
+                self.checks.set_suspended(h.vs, !after, now);
+            }
+        }
     }
 
     /// Opens IPVS the first time there is a virtual server; a kernel without it is said once.
@@ -208,6 +263,37 @@ fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op]) {
     }
 }
 
+/// The IPv4 addresses of each `ha_suspend` virtual server (the parser clears it for fwmarks).
+fn ha_suspend_addrs(config: &Config) -> Vec<HaSuspend> {
+    let v4 = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(a) => Some(a),
+        std::net::IpAddr::V6(_) => None,
+    };
+    config
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .filter(|(_, vs)| vs.ha_suspend)
+        .map(|(v, vs)| {
+            let addrs = match &vs.key {
+                VsKey::Addr(a) => v4(a.ip()).into_iter().collect(),
+                VsKey::Group(g) => config
+                    .vs_groups
+                    .iter()
+                    .filter(|x| &x.name == g)
+                    .flat_map(|x| x.addrs.iter().filter_map(|a| v4(a.ip())))
+                    .collect(),
+                VsKey::Fwmark(_) => Vec::new(),
+            };
+            HaSuspend {
+                vs: v,
+                addrs,
+                present: 0,
+            }
+        })
+        .collect()
+}
+
 /// The kernel services of virtual server `vs`: one, or one per member of its group.
 fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
     let protocol = match vs.protocol.unwrap_or(CfgProtocol::Tcp) {
@@ -242,6 +328,11 @@ fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
 }
 
 impl Daemon {
+    /// An address event, for `ha_suspend`.
+    pub(super) fn lb_addr(&mut self, addr: std::net::Ipv4Addr, removed: bool, now: Instant) {
+        self.lb.ha_addr(&self.config, addr, removed, now);
+    }
+
     /// A checker socket is ready.
     pub(super) fn on_check_ready(&mut self, token: Token) {
         let now = clock::now();

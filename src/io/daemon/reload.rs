@@ -91,6 +91,7 @@ impl Daemon {
             let mut old = std::mem::replace(&mut self.lb, new_lb);
             old.checks.close_all(&mut self.poller);
             self.lb.adopt(old, &self.config, &new_cfg);
+            self.lb.init_ha(&mut self.rtnl, now);
         }
         self.config = new_cfg;
         self.hooks = hooks;
