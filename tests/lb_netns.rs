@@ -56,6 +56,18 @@ fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
         p.display().to_string()
     };
     let (up, down) = (script("up"), script("down"));
+    // The lvs_notify_fifo's lines, copied out by its fifo script (which gets the FIFO's path).
+    let fifo = dir.join("lvs.fifo");
+    let fifo_log = dir.join("fifo.log");
+    let reader = dir.join("reader");
+    write_script(
+        &reader,
+        &format!(
+            "#!/bin/sh
+exec cat \"$1\" >> {}\n",
+            fifo_log.display()
+        ),
+    );
     let mut server = listener(&lab, 8080);
     let conf = format!(
         "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_algo rr\n    \
@@ -63,7 +75,15 @@ fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
          notify_up {up}\n        notify_down {down}\n        TCP_CHECK {{\n            \
          connect_timeout 1\n            retry 2\n            delay_before_retry 0.5\n        }}\n    \
          }}\n}}\n",
-        Vrrp::v3(100, "0.2").conf()
+        Vrrp::v3(100, "0.2").conf().replacen(
+            "global_defs {\n",
+            &format!(
+                "global_defs {{\n    lvs_notify_fifo {}\n    lvs_notify_fifo_script {}\n",
+                fifo.display(),
+                reader.display()
+            ),
+            1
+        )
     );
     lab.start("n1", Daemon::Rs, &conf);
     lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
@@ -118,6 +138,23 @@ fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
         lab.log("n1")
     );
     assert_eq!(lines(&log), ["down", "up", "down"]);
+    // The same transitions on the FIFO, in keepalived's words; the only server's changes are
+    // the virtual server's quorum changes too (quorum 1).
+    let rs = "RS [192.0.2.3]:8080 [192.0.2.100]:tcp:80";
+    let vs = "VS [192.0.2.100]:tcp:80";
+    let want = [
+        format!("{rs} DOWN"),
+        format!("{vs} DOWN"),
+        format!("{rs} UP"),
+        format!("{vs} UP"),
+        format!("{rs} DOWN"),
+        format!("{vs} DOWN"),
+    ];
+    assert!(
+        poll_until(Duration::from_secs(3), || lines(&fifo_log) == want),
+        "{:?}",
+        lines(&fifo_log)
+    );
     // VRRP never noticed.
     assert_eq!(lab.holders_now(VIP), ["n1"]);
     lab.check_alive();

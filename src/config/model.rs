@@ -108,10 +108,12 @@ pub struct GlobalDefs {
     /// `script_user USER [GROUP]`: who scripts run as (default root, as keepalived when the
     /// user `keepalived_script` does not exist).
     pub script_user: Option<(String, Option<String>)>,
-    /// `notify_fifo PATH` (all processes' states) and `vrrp_notify_fifo PATH`: keepalived
-    /// writes one line per transition to each.
+    /// `notify_fifo PATH` (all processes' states), `vrrp_notify_fifo PATH` (VRRP only) and
+    /// `lvs_notify_fifo PATH` (real and virtual servers only): keepalived writes one line per
+    /// transition to each that concerns it.
     pub notify_fifo: Option<Fifo>,
     pub vrrp_notify_fifo: Option<Fifo>,
+    pub lvs_notify_fifo: Option<Fifo>,
     pub smtp: Smtp,
 }
 
@@ -305,6 +307,7 @@ impl Default for GlobalDefs {
             script_user: None,
             notify_fifo: None,
             vrrp_notify_fifo: None,
+            lvs_notify_fifo: None,
             smtp: Smtp::default(),
         }
     }

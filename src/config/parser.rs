@@ -452,6 +452,13 @@ const GLOBAL: Table<GlobalDefs> = &[
         g.vrrp_notify_fifo = Some(scripts::fifo(n));
         Ok(())
     }),
+    ("lvs_notify_fifo", Shape::Value, |g, n, _| {
+        g.lvs_notify_fifo = Some(scripts::fifo(n));
+        Ok(())
+    }),
+    ("lvs_notify_fifo_script", Shape::Value, |g, n, _| {
+        scripts::fifo_script(&mut g.lvs_notify_fifo, n)
+    }),
     ("vrrp_notify_fifo_script", Shape::Value, |g, n, _| {
         scripts::fifo_script(&mut g.vrrp_notify_fifo, n)
     }),
@@ -518,8 +525,8 @@ const GLOBAL_KNOWN: &str = "\
     nftables_priority nftables_ifindex nftables_ipvs nftables_ipvs_priority \
     nftables_ipvs_start_fwmark nftables_counters vrrp_check_unicast_src vrrp_priority \
     vrrp_no_swap vrrp_rt_priority vrrp_cpu_affinity vrrp_rlimit_rttime vrrp_rlimit_rtime \
-    vrrp_notify_priority_changes fifo_write_vrrp_states_on_reload lvs_notify_fifo \
-    lvs_notify_fifo_script checker_priority checker_no_swap checker_rt_priority \
+    vrrp_notify_priority_changes fifo_write_vrrp_states_on_reload \
+    checker_priority checker_no_swap checker_rt_priority \
     checker_cpu_affinity checker_rlimit_rttime checker_rlimit_rtime bfd_priority bfd_no_swap \
     bfd_rt_priority bfd_cpu_affinity bfd_rlimit_rttime bfd_rlimit_rtime snmp_socket \
     enable_traps enable_snmp_vrrp enable_snmp_keepalived enable_snmp_rfc enable_snmp_rfcv2 \

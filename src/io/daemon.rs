@@ -5,7 +5,7 @@
 
 use super::arp_sock::ArpSocket;
 use super::children::{Children, Job, RunAs};
-use super::fifo::{Fifo, Fifos};
+use super::fifo::{Fifo, Fifos, Hears};
 use super::files::FileWatch;
 use super::mail::Mails;
 use super::poller::{Poller, Token};
@@ -73,14 +73,16 @@ impl Hooks {
             })
             .collect::<io::Result<_>>()?;
         let mut fifos = Vec::new();
-        for f in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
-            .into_iter()
-            .flatten()
-        {
-            fifos.push(
-                Fifo::create(f.path.clone())
-                    .map_err(|e| invalid(format!("notify FIFO {}: {e}", f.path.display())))?,
-            );
+        let g = &config.global;
+        for (f, vrrp, lvs) in [
+            (&g.notify_fifo, true, true),
+            (&g.vrrp_notify_fifo, true, false),
+            (&g.lvs_notify_fifo, false, true),
+        ] {
+            let Some(f) = f else { continue };
+            let fifo = Fifo::create(f.path.clone())
+                .map_err(|e| invalid(format!("notify FIFO {}: {e}", f.path.display())))?;
+            fifos.push((fifo, Hears { vrrp, lvs }));
         }
         let host = super::fs::host_name().unwrap_or_else(|| "localhost".to_string());
         let router_id = config
@@ -214,6 +216,7 @@ impl Daemon {
         for f in [
             &d.config.global.notify_fifo,
             &d.config.global.vrrp_notify_fifo,
+            &d.config.global.lvs_notify_fifo,
         ]
         .into_iter()
         .flatten()

@@ -67,15 +67,23 @@ impl Fifo {
     }
 }
 
-/// The configured FIFOs (`notify_fifo`, `vrrp_notify_fifo`) and the buffer their lines are
-/// formatted in, sized when the configuration is loaded from its longest name.
+/// Which lines a FIFO is told: VRRP transitions (`notify_fifo`, `vrrp_notify_fifo`), real and
+/// virtual server changes (`notify_fifo`, `lvs_notify_fifo`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hears {
+    pub vrrp: bool,
+    pub lvs: bool,
+}
+
+/// The configured FIFOs and the buffer their VRRP lines are formatted in, sized when the
+/// configuration is loaded from its longest name.
 pub struct Fifos {
-    list: Vec<Fifo>,
+    list: Vec<(Fifo, Hears)>,
     line: Vec<u8>,
 }
 
 impl Fifos {
-    pub fn new(list: Vec<Fifo>, longest_name: usize) -> Fifos {
+    pub fn new(list: Vec<(Fifo, Hears)>, longest_name: usize) -> Fifos {
         Fifos {
             list,
             line: vec![0; crate::notify::fifo_line_len(longest_name)],
@@ -84,15 +92,23 @@ impl Fifos {
 
     /// keepalived's line for an instance (or `group`) entering `word`, to every FIFO.
     pub fn announce(&mut self, group: bool, name: &str, word: &str, priority: u8) {
-        if self.list.is_empty() {
+        if !self.list.iter().any(|(_, h)| h.vrrp) {
             return;
         }
         let Some(n) = crate::notify::fifo_line(&mut self.line, group, name, word, priority) else {
             // Cannot happen: the buffer was sized from the longest name.
             return;
         };
-        for f in &mut self.list {
+        for (f, _) in self.list.iter_mut().filter(|(_, h)| h.vrrp) {
             f.write_line(&self.line[..n]);
+        }
+    }
+
+    /// A load balancer line (`RS [ip]:port VS UP`, `VS [vip]:tcp:80 DOWN`), with its newline,
+    /// to the FIFOs that hear them.
+    pub fn announce_lvs(&mut self, line: &str) {
+        for (f, _) in self.list.iter_mut().filter(|(_, h)| h.lvs) {
+            f.write_line(line.as_bytes());
         }
     }
 }

@@ -389,6 +389,9 @@ impl Daemon {
                 };
                 let prep = if up { "to" } else { "from" };
                 info!("{verb} {} {prep} VS {}", show_rs(rs.addr), vs.show());
+                let state = if up { "UP" } else { "DOWN" };
+                let line = format!("RS {} {} {state}\n", show_rs(rs.addr), vs.show());
+                self.hooks.fifos.announce_lvs(&line);
                 let cmd = if up { &rs.notify_up } else { &rs.notify_down };
                 (id.vs, cmd.clone())
             }
@@ -400,6 +403,10 @@ impl Daemon {
                 } else {
                     info!("Lost quorum {q}-{h} > {weight} for VS {}", vs.show());
                 }
+                let state = if up { "UP" } else { "DOWN" };
+                self.hooks
+                    .fifos
+                    .announce_lvs(&format!("VS {} {state}\n", vs.show()));
                 let cmd = if up { &vs.quorum_up } else { &vs.quorum_down };
                 (v, cmd.clone())
             }
