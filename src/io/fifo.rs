@@ -104,6 +104,7 @@ impl Fifos {
         }
     }
 
+    #[cfg(feature = "lb")]
     /// A load balancer line (`RS [ip]:port VS UP`, `VS [vip]:tcp:80 DOWN`), with its newline,
     /// to the FIFOs that hear them.
     pub fn announce_lvs(&mut self, line: &str) {
