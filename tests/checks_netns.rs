@@ -257,6 +257,7 @@ fn one_per_server(checkers: Vec<Checker>) -> Vec<VirtualServer> {
             notify_up: None,
             notify_down: None,
             alpha: false,
+            smtp_alert: None,
             checkers: vec![c],
         })
         .collect();
@@ -276,6 +277,7 @@ fn one_per_server(checkers: Vec<Checker>) -> Vec<VirtualServer> {
         sorry_server: None,
         ha_suspend: false,
         omega: false,
+        smtp_alert: None,
         real_servers,
     }]
 }

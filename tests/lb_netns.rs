@@ -209,3 +209,88 @@ fn ha_suspend_checks_only_on_the_router_holding_the_virtual_address() {
     );
     lab.check_alive();
 }
+
+/// Every mail in a Maildir's `new/`, as text.
+fn maildir_mails(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("new"))
+        .map(|rd| {
+            rd.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn real_server_and_quorum_changes_are_mailed() {
+    let Some(mut lab) = Lab::new("lb_smtp", 1) else {
+        return;
+    };
+    let maildir = lab.dir().join("Maildir");
+    // A real SMTP server (aiosmtpd) on the client host, beside the real server.
+    let mut smtpd = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.netns("c"),
+            "/usr/bin/python3",
+            "-m",
+            "aiosmtpd",
+        ])
+        .args([
+            "-n",
+            "-l",
+            "192.0.2.3:2525",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(&maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("aiosmtpd runs (apt-get install python3-aiosmtpd)");
+    let mut server = listener(&lab, 8080);
+    assert!(poll_until(Duration::from_secs(10), || {
+        Command::new("ip")
+            .args(["netns", "exec", &lab.netns("c"), "ss", "-ltn"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(":2525"))
+    }));
+    let conf = format!(
+        "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_kind NAT\n    \
+         protocol TCP\n    real_server 192.0.2.3 8080 {{\n        TCP_CHECK {{\n            \
+         connect_timeout 1\n            retry 0\n        }}\n    }}\n}}\n",
+        Vrrp::v3(100, "0.2").conf().replacen(
+            "global_defs {\n",
+            "global_defs {\n    notification_email {\n        ops@example.com\n    }\n    \
+             notification_email_from kr@example.com\n    smtp_server 192.0.2.3 2525\n    \
+             smtp_alert_checker\n",
+            1
+        )
+    );
+    lab.start("n1", Daemon::Rs, &conf);
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = server.kill();
+    let _ = server.wait();
+    let subject = |what: &str| {
+        let m = maildir_mails(&maildir);
+        m.iter().any(|t| t.contains(what))
+    };
+    let rs_down = "Realserver [192.0.2.3]:8080 of virtual server [192.0.2.100]:tcp:80 - DOWN";
+    let vs_down = "Virtualserver [192.0.2.100]:tcp:80 - DOWN";
+    assert!(
+        poll_until(Duration::from_secs(10), || subject(rs_down)
+            && subject(vs_down)),
+        "{:?}\n{}",
+        maildir_mails(&maildir),
+        lab.log("n1")
+    );
+    assert!(
+        subject("=> Lost quorum 1-0=1 <= 0 <="),
+        "{:?}",
+        maildir_mails(&maildir)
+    );
+    let _ = smtpd.kill();
+    let _ = smtpd.wait();
+    lab.check_alive();
+}

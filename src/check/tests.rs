@@ -57,6 +57,7 @@ pub(crate) fn real_server(addr: &str, weight: u32, checkers: Vec<Checker>) -> Re
         notify_up: None,
         notify_down: None,
         alpha: false,
+        smtp_alert: None,
         checkers,
     }
 }
@@ -78,6 +79,7 @@ pub(crate) fn virtual_server(real_servers: Vec<RealServer>) -> VirtualServer {
         sorry_server: None,
         ha_suspend: false,
         omega: false,
+        smtp_alert: None,
         real_servers,
     }
 }

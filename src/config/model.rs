@@ -131,9 +131,11 @@ pub struct Smtp {
     pub emails: Vec<String>,
     /// `smtp_connect_timeout` (default 30 s).
     pub connect_timeout: Duration,
-    /// `smtp_alert [BOOL]` and `smtp_alert_vrrp [BOOL]`: unset is `None`.
+    /// `smtp_alert [BOOL]`, `smtp_alert_vrrp [BOOL]` and `smtp_alert_checker [BOOL]`: unset
+    /// is `None`.
     pub alert: Option<bool>,
     pub alert_vrrp: Option<bool>,
+    pub alert_checker: Option<bool>,
 }
 
 impl Default for Smtp {
@@ -146,6 +148,7 @@ impl Default for Smtp {
             connect_timeout: Duration::from_secs(30),
             alert: None,
             alert_vrrp: None,
+            alert_checker: None,
         }
     }
 }
@@ -156,6 +159,18 @@ impl Smtp {
     /// a server and recipients.
     pub fn alerts(&self, own: Option<bool>) -> bool {
         let on = own.or(self.alert_vrrp).or(self.alert).unwrap_or(false);
+        on && self.server.is_some() && !self.emails.is_empty()
+    }
+
+    /// Whether a real server (`real_server: true`) or a virtual server with `smtp_alert` set
+    /// to `own` mails its changes (keepalived check_data.c: its own setting, else
+    /// `smtp_alert_checker`, else `smtp_alert`, else yes for a real server and no for a
+    /// virtual server), given a server and recipients.
+    pub fn checker_alerts(&self, own: Option<bool>, real_server: bool) -> bool {
+        let on = own
+            .or(self.alert_checker)
+            .or(self.alert)
+            .unwrap_or(real_server);
         on && self.server.is_some() && !self.emails.is_empty()
     }
 }

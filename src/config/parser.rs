@@ -491,6 +491,10 @@ const GLOBAL: Table<GlobalDefs> = &[
         g.smtp.alert_vrrp = Some(scripts::flag(n)?);
         Ok(())
     }),
+    ("smtp_alert_checker", Shape::Flag, |g, n, _| {
+        g.smtp.alert_checker = Some(scripts::flag(n)?);
+        Ok(())
+    }),
 ];
 
 /// keepalived's garp delay maximum, UINT_MAX / TIMER_HZ seconds.
@@ -516,7 +520,7 @@ const GLOBAL_KNOWN: &str = "\
     process_names process_name vrrp_process_name checker_process_name lvs_process_name \
     bfd_process_name startup_script startup_script_timeout shutdown_script \
     shutdown_script_timeout max_auto_priority min_auto_priority_delay \
-    smtp_alert_checker checker_log_all_failures dynamic_interfaces no_email_faults \
+    checker_log_all_failures dynamic_interfaces no_email_faults \
     default_interface disable_local_igmp lvs_timeouts lvs_flush lvs_flush_on_stop \
     lvs_flush_onstop lvs_sync_daemon lvs_id vrrp_mcast_group6 vrrp_garp_master_refresh_repeat \
     vrrp_garp_lower_prio_delay vrrp_garp_lower_prio_repeat vrrp_down_timer_adverts \

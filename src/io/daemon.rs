@@ -342,11 +342,16 @@ impl Daemon {
 
     /// Mails about `to` when the owner's alerts are on (keepalived's rule, in `Mails`).
     fn alert(&mut self, key: String, own: Option<bool>, to: State, message: Option<Message>) {
+        let on = self.config.global.smtp.alerts(own);
+        self.mail(on, key, notify::state_word(to), message);
+    }
+
+    /// Sends `message` when `on` and `key` was last mailed about another state.
+    fn mail(&mut self, on: bool, key: String, to: &'static str, message: Option<Message>) {
         let settings = self.hooks.smtp.as_ref();
-        let smtp = &self.config.global.smtp;
         let now = clock::now();
         self.mails
-            .alert(smtp, settings, key, own, to, message, &mut self.poller, now);
+            .alert(on, settings, key, to, message, &mut self.poller, now);
     }
 
     /// Runs every timer that is due. An advert already queued on a socket is read first: when

@@ -4,10 +4,8 @@
 
 use super::clock;
 use super::poller::{Poller, Token};
-use crate::config::Smtp;
 use crate::notify::smtp::{Message, Outcome, Rfc5322Date, Settings, SmtpClient};
 use crate::time::Instant;
-use crate::vrrp::State;
 use fnv::FnvHashMap;
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -154,8 +152,9 @@ impl Mail {
 #[derive(Default)]
 pub struct Mails {
     list: Vec<Mail>,
-    /// By "INSTANCE name" / "GROUP name", so a reload keeps it.
-    last_mailed: FnvHashMap<String, State>,
+    /// By "INSTANCE name" / "GROUP name" / "RS [ip]:port VS", so a reload keeps it: the state
+    /// word last mailed about.
+    last_mailed: FnvHashMap<String, &'static str>,
     next_id: u32,
 }
 
@@ -168,21 +167,21 @@ impl Mails {
         self.list.iter().filter_map(Mail::poll_timeout).min()
     }
 
-    /// keepalived's rule: mail when alerts are on for the owner (`own`: its `smtp_alert`) and
-    /// its state differs from the last one mailed about; `message` builds the mail.
+    /// keepalived's rule: mail when alerts are `on` for the owner (the caller applies its
+    /// keepalived rule, e.g. [`crate::config::Smtp::alerts`]) and its state differs from the last one mailed
+    /// about; `message` is the mail.
     #[allow(clippy::too_many_arguments)]
     pub fn alert(
         &mut self,
-        smtp: &Smtp,
+        on: bool,
         settings: Option<&Settings>,
         key: String,
-        own: Option<bool>,
-        to: State,
+        to: &'static str,
         message: Option<Message>,
         poller: &mut Poller,
         now: Instant,
     ) {
-        if !smtp.alerts(own) || self.last_mailed.get(&key) == Some(&to) {
+        if !on || self.last_mailed.get(&key) == Some(&to) {
             return;
         }
         self.last_mailed.insert(key, to);

@@ -176,6 +176,44 @@ pub fn instance_alert(router_id: &str, instance: &str, state: AlertState) -> Mes
     }
 }
 
+/// The mail keepalived sends when a real server `rs` (`[ip]:port`) of virtual server `vs`
+/// goes up or down (core/smtp.c SMTP_MSG_RS; its checkers word the body each their way, this
+/// is the common form).
+pub fn real_server_alert(router_id: &str, rs: &str, vs: &str, up: bool) -> Message {
+    let (word, body) = match up {
+        true => ("UP", "=> CHECK succeed on service <="),
+        false => ("DOWN", "=> CHECK failed on service <="),
+    };
+    Message {
+        subject: format!("[{router_id}] Realserver {rs} of virtual server {vs} - {word}"),
+        body: body.into(),
+    }
+}
+
+/// The mail keepalived sends when virtual server `vs` gains or loses its quorum (SMTP_MSG_VS,
+/// ipwrapper.c `do_vs_notifies`).
+pub fn virtual_server_alert(
+    router_id: &str,
+    vs: &str,
+    up: bool,
+    quorum: u32,
+    hysteresis: u32,
+    weight: u64,
+) -> Message {
+    let (word, what, sign) = match up {
+        true => ("UP", "Gained quorum", '+'),
+        false => ("DOWN", "Lost quorum", '-'),
+    };
+    let threshold = match up {
+        true => i64::from(quorum) + i64::from(hysteresis),
+        false => i64::from(quorum) - i64::from(hysteresis),
+    };
+    Message {
+        subject: format!("[{router_id}] Virtualserver {vs} - {word}"),
+        body: format!("=> {what} {quorum}{sign}{hysteresis}={threshold} <= {weight} <="),
+    }
+}
+
 /// The mail keepalived sends when `vrrp_sync_group` `group` enters `state`; `None` for
 /// `Deleted`, which keepalived does not mail for a group.
 pub fn group_alert(router_id: &str, group: &str, state: AlertState) -> Option<Message> {

@@ -36,6 +36,8 @@ pub struct VirtualServer {
     pub ha_suspend: bool,
     /// `omega`: run `quorum_down` and remove the servers at shutdown too.
     pub omega: bool,
+    /// `smtp_alert [BOOL]` (unset: `smtp_alert_checker`, then `smtp_alert`, then no).
+    pub smtp_alert: Option<bool>,
     pub real_servers: Vec<RealServer>,
 }
 
@@ -161,6 +163,8 @@ pub struct RealServer {
     pub notify_down: Option<Command>,
     /// `alpha`: start down until the checkers say otherwise (else start up).
     pub alpha: bool,
+    /// `smtp_alert [BOOL]` (unset: `smtp_alert_checker`, then `smtp_alert`, then yes).
+    pub smtp_alert: Option<bool>,
     pub checkers: Vec<Checker>,
 }
 

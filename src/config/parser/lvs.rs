@@ -193,6 +193,7 @@ struct VsDraft {
     virtualhost: Option<String>,
     alpha: bool,
     omega: bool,
+    smtp_alert: Option<bool>,
     weight: Option<u32>,
     inhibit: bool,
     timing: Timing,
@@ -330,6 +331,10 @@ const VS: Table<VsDraft> = &[
         d.omega = flag(n)?;
         Ok(())
     }),
+    ("smtp_alert", Shape::Flag, |d, n, _| {
+        d.smtp_alert = Some(flag(n)?);
+        Ok(())
+    }),
     ("weight", Shape::Value, |d, n, _| {
         d.weight = Some(uint(n, 1, 0, WEIGHT_MAX)?);
         Ok(())
@@ -386,7 +391,7 @@ fn sched_flag(d: &mut VsDraft, n: &Node, _: &mut Ctx) -> Result<(), ConfigError>
 }
 
 /// Keywords keepalived 2.2.7 knows in a virtual_server that we parse past.
-const VS_KNOWN: &str = "ip_family persistence_engine smtp_alert snmp_name";
+const VS_KNOWN: &str = "ip_family persistence_engine snmp_name";
 
 impl VsDraft {
     /// keepalived's `validate_check_config` for one virtual server. `None`: dropped, as
@@ -532,6 +537,7 @@ impl VsDraft {
                 notify_up: rs.notify_up,
                 notify_down: rs.notify_down,
                 alpha,
+                smtp_alert: rs.smtp_alert,
                 checkers,
             });
         }
@@ -603,6 +609,7 @@ impl VsDraft {
             sorry_server,
             ha_suspend: self.ha_suspend,
             omega: self.omega,
+            smtp_alert: self.smtp_alert,
             real_servers,
         }))
     }
@@ -643,6 +650,7 @@ struct RsDraft {
     notify_up: Option<Command>,
     notify_down: Option<Command>,
     alpha: Option<bool>,
+    smtp_alert: Option<bool>,
     virtualhost: Option<String>,
     timing: Timing,
     checkers: Vec<CheckDraft>,
@@ -662,6 +670,7 @@ fn real_server(node: &Node, ctx: &mut Ctx) -> Result<RsDraft, ConfigError> {
         notify_up: None,
         notify_down: None,
         alpha: None,
+        smtp_alert: None,
         virtualhost: None,
         timing: Timing::default(),
         checkers: Vec::new(),
@@ -720,9 +729,13 @@ const RS: Table<RsDraft> = &[
         d.virtualhost = Some(n.words[1].clone());
         Ok(())
     }),
+    ("smtp_alert", Shape::Flag, |d, n, _| {
+        d.smtp_alert = Some(flag(n)?);
+        Ok(())
+    }),
 ];
 
-const RS_KNOWN: &str = "smtp_alert snmp_name FILE_CHECK BFD_CHECK";
+const RS_KNOWN: &str = "snmp_name FILE_CHECK BFD_CHECK";
 
 // ---------------------------------------------------------------------------------------------
 // Checkers

@@ -375,7 +375,9 @@ impl Daemon {
 
     fn lb_event(&mut self, e: PoolEvent) {
         let cfgs = &self.config.virtual_servers;
-        let (vs, command) = match e {
+        let smtp = &self.config.global.smtp;
+        let router_id = &self.hooks.router_id;
+        let (vs, command, mail) = match e {
             PoolEvent::RealServerUp(id) | PoolEvent::RealServerDown(id) => {
                 let up = matches!(e, PoolEvent::RealServerUp(_));
                 let vs = &cfgs[id.vs as usize];
@@ -388,31 +390,44 @@ impl Daemon {
                     (false, true) => "Disabling service",
                 };
                 let prep = if up { "to" } else { "from" };
-                info!("{verb} {} {prep} VS {}", show_rs(rs.addr), vs.show());
+                let (rs_name, vs_name) = (show_rs(rs.addr), vs.show());
+                info!("{verb} {rs_name} {prep} VS {vs_name}");
                 let state = if up { "UP" } else { "DOWN" };
-                let line = format!("RS {} {} {state}\n", show_rs(rs.addr), vs.show());
+                let line = format!("RS {rs_name} {vs_name} {state}\n");
                 self.hooks.fifos.announce_lvs(&line);
+                let mail = smtp.checker_alerts(rs.smtp_alert, true).then(|| {
+                    let m = smtp::real_server_alert(router_id, &rs_name, &vs_name, up);
+                    (format!("RS {rs_name} {vs_name}"), state, m)
+                });
                 let cmd = if up { &rs.notify_up } else { &rs.notify_down };
-                (id.vs, cmd.clone())
+                (id.vs, cmd.clone(), mail)
             }
             PoolEvent::Quorum { vs: v, up, weight } => {
                 let vs = &cfgs[v as usize];
                 let (q, h) = (vs.quorum, vs.hysteresis);
+                let vs_name = vs.show();
                 if up {
-                    info!("Gained quorum {q}+{h} <= {weight} for VS {}", vs.show());
+                    info!("Gained quorum {q}+{h} <= {weight} for VS {vs_name}");
                 } else {
-                    info!("Lost quorum {q}-{h} > {weight} for VS {}", vs.show());
+                    info!("Lost quorum {q}-{h} > {weight} for VS {vs_name}");
                 }
                 let state = if up { "UP" } else { "DOWN" };
                 self.hooks
                     .fifos
-                    .announce_lvs(&format!("VS {} {state}\n", vs.show()));
+                    .announce_lvs(&format!("VS {vs_name} {state}\n"));
+                let mail = smtp.checker_alerts(vs.smtp_alert, false).then(|| {
+                    let m = smtp::virtual_server_alert(router_id, &vs_name, up, q, h, weight);
+                    (format!("VS {vs_name}"), state, m)
+                });
                 let cmd = if up { &vs.quorum_up } else { &vs.quorum_down };
-                (v, cmd.clone())
+                (v, cmd.clone(), mail)
             }
         };
         if let Some(c) = command {
             self.notifier.push(LB_OWNER + vs as usize, &c, Vec::new());
+        }
+        if let Some((key, state, message)) = mail {
+            self.mail(true, key, state, Some(message));
         }
     }
 }
