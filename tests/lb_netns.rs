@@ -12,8 +12,18 @@ use common::*;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A process the test started; killed and reaped when dropped, also when the test fails.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A TCP listener on the client host, a real process.
-fn listener(lab: &Lab, port: u16) -> Child {
+fn listener(lab: &Lab, port: u16) -> Killed {
     let code = format!(
         "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
          s.bind(('192.0.2.3',{port}))\ns.listen(64)\nwhile True:\n    c,_=s.accept()\n    c.close()\n"
@@ -37,7 +47,7 @@ fn listener(lab: &Lab, port: u16) -> Child {
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(":{port}")))
     });
     assert!(up, "the listener on port {port} is up");
-    child
+    Killed(child)
 }
 
 #[test]
@@ -68,7 +78,7 @@ exec cat \"$1\" >> {}\n",
             fifo_log.display()
         ),
     );
-    let mut server = listener(&lab, 8080);
+    let server = listener(&lab, 8080);
     let conf = format!(
         "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_algo rr\n    \
          lb_kind NAT\n    protocol TCP\n    real_server 192.0.2.3 8080 {{\n        weight 1\n        \
@@ -95,8 +105,7 @@ exec cat \"$1\" >> {}\n",
     );
     // The server stops: down after 1 + retry (2) failed attempts spaced 0.5 s, not before.
     std::thread::sleep(Duration::from_secs(2));
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let killed = Instant::now();
     let removed = poll_until(Duration::from_secs(8), || {
         lab.log("n1")
@@ -114,7 +123,7 @@ exec cat \"$1\" >> {}\n",
         lines(&log)
     );
     // Back: added at the next check (delay_loop 1 s), notify_up runs.
-    let mut server = listener(&lab, 8080);
+    let server = listener(&lab, 8080);
     let added = poll_until(Duration::from_secs(5), || {
         lab.log("n1")
             .contains("Adding service [192.0.2.3]:8080 to VS")
@@ -126,8 +135,7 @@ exec cat \"$1\" >> {}\n",
         lines(&log)
     );
     // A reload while the server is down keeps it down: no "Adding" until it answers.
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert!(poll_until(Duration::from_secs(8), || lines(&log).len() == 3));
     lab.signal("n1", nix::sys::signal::Signal::SIGHUP);
     std::thread::sleep(Duration::from_secs(3));
@@ -227,7 +235,7 @@ fn real_server_and_quorum_changes_are_mailed() {
     };
     let maildir = lab.dir().join("Maildir");
     // A real SMTP server (aiosmtpd) on the client host, beside the real server.
-    let mut smtpd = Command::new("ip")
+    let _smtpd = Command::new("ip")
         .args([
             "netns",
             "exec",
@@ -248,7 +256,8 @@ fn real_server_and_quorum_changes_are_mailed() {
         .stderr(Stdio::null())
         .spawn()
         .expect("aiosmtpd runs (apt-get install python3-aiosmtpd)");
-    let mut server = listener(&lab, 8080);
+    let _smtpd = Killed(_smtpd);
+    let server = listener(&lab, 8080);
     assert!(poll_until(Duration::from_secs(10), || {
         Command::new("ip")
             .args(["netns", "exec", &lab.netns("c"), "ss", "-ltn"])
@@ -270,8 +279,7 @@ fn real_server_and_quorum_changes_are_mailed() {
     lab.start("n1", Daemon::Rs, &conf);
     lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
     std::thread::sleep(Duration::from_secs(2));
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let subject = |what: &str| {
         let m = maildir_mails(&maildir);
         m.iter().any(|t| t.contains(what))
@@ -290,7 +298,40 @@ fn real_server_and_quorum_changes_are_mailed() {
         "{:?}",
         maildir_mails(&maildir)
     );
-    let _ = smtpd.kill();
-    let _ = smtpd.wait();
     lab.check_alive();
+}
+
+#[test]
+fn omega_tells_the_scripts_at_stop() {
+    let Some(mut lab) = Lab::new("lb_omega", 1) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let log = dir.join("notify.log");
+    let script = |name: &str| {
+        let p = dir.join(name);
+        write_script(
+            &p,
+            &format!("#!/bin/sh\necho {name} >> {}\n", log.display()),
+        );
+        p.display().to_string()
+    };
+    let (down, qdown) = (script("down"), script("quorum_down"));
+    let server = listener(&lab, 8080);
+    let conf = format!(
+        "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_kind NAT\n    \
+         protocol TCP\n    omega\n    quorum_down {qdown}\n    real_server 192.0.2.3 8080 {{\n        \
+         notify_down {down}\n        TCP_CHECK {{\n            connect_timeout 1\n        }}\n    \
+         }}\n}}\n",
+        Vrrp::v3(100, "0.2").conf()
+    );
+    lab.start("n1", Daemon::Rs, &conf);
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(lines(&log).is_empty(), "{:?}", lines(&log));
+    let status = lab.stop("n1");
+    assert!(status.success(), "{status:?}");
+    // The real server's notify_down, then the virtual server's quorum_down, before the exit.
+    drop(server);
+    assert_eq!(lines(&log), ["down", "quorum_down"], "{}", lab.log("n1"));
 }

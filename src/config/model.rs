@@ -115,6 +115,22 @@ pub struct GlobalDefs {
     pub vrrp_notify_fifo: Option<Fifo>,
     pub lvs_notify_fifo: Option<Fifo>,
     pub smtp: Smtp,
+    /// `lvs_flush`: empty the kernel's IPVS table at start.
+    pub lvs_flush: bool,
+    /// `lvs_flush_on_stop [VS]` (`lvs_flush_onstop`): what leaves the IPVS table at stop.
+    pub lvs_flush_on_stop: LvsFlushOnStop,
+}
+
+/// What keepalived removes from the IPVS table when it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LvsFlushOnStop {
+    /// The default: each real server, then each virtual server we configured.
+    #[default]
+    No,
+    /// `VS`: each virtual server we configured, its real servers with it.
+    Vs,
+    /// No argument: the whole table, ours or not.
+    Full,
 }
 
 /// The SMTP alert settings of `global_defs`.
@@ -324,6 +340,8 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo: None,
             lvs_notify_fifo: None,
             smtp: Smtp::default(),
+            lvs_flush: false,
+            lvs_flush_on_stop: LvsFlushOnStop::No,
         }
     }
 }

@@ -353,6 +353,16 @@ const TOP: Table<Top> = &[
     ("virtual_server_group", Shape::Block, lvs::vs_group),
 ];
 
+#[cfg(feature = "lb")]
+fn lvs_flush_on_stop(g: &mut GlobalDefs, n: &Node, _: &mut Ctx) -> Result<(), ConfigError> {
+    g.lvs_flush_on_stop = match n.words.get(1).map(String::as_str) {
+        None => LvsFlushOnStop::Full,
+        Some("VS") => LvsFlushOnStop::Vs,
+        Some(w) => return Err(n.err(format!("unknown lvs_flush_on_stop type '{w}' (VS)"))),
+    };
+    Ok(())
+}
+
 /// Top-level keywords keepalived 2.2.7 knows that we do not act on yet.
 #[rustfmt::skip]
 const TOP_KNOWN: &str = "\
@@ -491,6 +501,15 @@ const GLOBAL: Table<GlobalDefs> = &[
         g.smtp.alert_vrrp = Some(scripts::flag(n)?);
         Ok(())
     }),
+    #[cfg(feature = "lb")]
+    ("lvs_flush", Shape::Flag, |g, _, _| {
+        g.lvs_flush = true;
+        Ok(())
+    }),
+    #[cfg(feature = "lb")]
+    ("lvs_flush_on_stop", Shape::Flag, lvs_flush_on_stop),
+    #[cfg(feature = "lb")]
+    ("lvs_flush_onstop", Shape::Flag, lvs_flush_on_stop),
     ("smtp_alert_checker", Shape::Flag, |g, n, _| {
         g.smtp.alert_checker = Some(scripts::flag(n)?);
         Ok(())

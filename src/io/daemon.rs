@@ -435,7 +435,7 @@ impl Daemon {
     fn stop(&mut self) {
         let start = clock::now();
         #[cfg(feature = "lb")]
-        self.lb.stop();
+        self.lb_stop();
         self.router.stop(start);
         self.flush(start);
         let end = start + STOP_GRACE;

@@ -287,3 +287,14 @@ fn checker_keywords_of_another_checker_are_unknown() {
     let c = vs("real_server 192.0.2.20 80 {\nTCP_CHECK { payload 00\nregex x }\n}");
     assert_eq!(keywords(&c), [("payload", false), ("regex", true)]);
 }
+
+#[test]
+fn lvs_flush_keywords() {
+    let c = ok("global_defs {\nlvs_flush\nlvs_flush_on_stop VS\n}\n");
+    assert!(c.global.lvs_flush);
+    assert_eq!(c.global.lvs_flush_on_stop, LvsFlushOnStop::Vs);
+    let c = ok("global_defs {\nlvs_flush_onstop\n}\n");
+    assert_eq!(c.global.lvs_flush_on_stop, LvsFlushOnStop::Full);
+    let e = err_of("global_defs {\nlvs_flush_on_stop RS\n}\n");
+    assert!(e.message.contains("unknown lvs_flush_on_stop type"), "{e}");
+}

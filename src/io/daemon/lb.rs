@@ -6,12 +6,12 @@
 //! notifications go on, with VRRP; keepalived stops entirely in that case.
 
 use super::*;
-use crate::config::{Forward, Protocol as CfgProtocol, VirtualServer, VsKey};
+use crate::config::{Forward, LvsFlushOnStop, Protocol as CfgProtocol, VirtualServer, VsKey};
 use crate::io::checks::CheckExecutor;
 use crate::io::ipvs::{Ipvs, OpenError};
 use crate::ipvs::pool::{Event as PoolEvent, Pool, RsId};
 use crate::ipvs::{
-    reconcile, teardown, Dest, FwdMethod, Protocol, Service, ServiceKey, Table, VirtualService,
+    reconcile, teardown, Dest, FwdMethod, Op, Protocol, Service, ServiceKey, Table, VirtualService,
 };
 
 /// Notify queues of the virtual servers are numbered after every instance's and group's, one
@@ -110,7 +110,13 @@ impl Lb {
         }
         self.ipvs_tried = true;
         self.ipvs = match Ipvs::open() {
-            Ok(i) => Some(i),
+            Ok(mut i) => {
+                if config.global.lvs_flush {
+                    info!("lvs_flush: emptying the kernel's IPVS table");
+                    apply(&mut i, &[Op::Flush]);
+                }
+                Some(i)
+            }
             Err(OpenError::NoIpvs) => {
                 warn!(
                     "The kernel has no IPVS: virtual servers are checked and notified, \
@@ -239,13 +245,19 @@ impl Lb {
         self.programmed = desired;
     }
 
-    /// SIGTERM: our virtual servers leave the kernel, as keepalived's do.
-    pub(super) fn stop(&mut self) {
-        if let Some(ipvs) = self.ipvs.as_mut() {
-            let current = ipvs.dump().unwrap_or_default();
-            let ops = teardown(&self.programmed, &current);
-            apply(ipvs, &ops);
+    /// SIGTERM: our virtual servers leave the kernel, as keepalived's do; with
+    /// `lvs_flush_on_stop` (no argument) the whole table goes.
+    fn stop(&mut self, config: &Config) {
+        let Some(ipvs) = self.ipvs.as_mut() else {
+            return;
+        };
+        if config.global.lvs_flush_on_stop == LvsFlushOnStop::Full {
+            apply(ipvs, &[Op::Flush]);
+            return;
         }
+        let current = ipvs.dump().unwrap_or_default();
+        let ops = teardown(&self.programmed, &current);
+        apply(ipvs, &ops);
     }
 }
 
@@ -328,6 +340,25 @@ fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
 }
 
 impl Daemon {
+    /// SIGTERM: with `omega`, a virtual server's live real servers run `notify_down` and its
+    /// quorum `quorum_down`, as keepalived does on its way out; then the table is cleared.
+    pub(super) fn lb_stop(&mut self) {
+        for (v, vs) in self.config.virtual_servers.iter().enumerate() {
+            if !vs.omega {
+                continue;
+            }
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                if let (true, Some(c)) = (self.lb.pool.is_alive(id(v, r)), &rs.notify_down) {
+                    self.notifier.push(LB_OWNER + v, c, Vec::new());
+                }
+            }
+            if let (true, Some(c)) = (self.lb.pool.quorum_up(v as u32), &vs.quorum_down) {
+                self.notifier.push(LB_OWNER + v, c, Vec::new());
+            }
+        }
+        self.lb.stop(&self.config);
+    }
+
     /// An address event, for `ha_suspend`.
     pub(super) fn lb_addr(&mut self, addr: std::net::Ipv4Addr, removed: bool, now: Instant) {
         self.lb.ha_addr(&self.config, addr, removed, now);
