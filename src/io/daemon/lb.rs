@@ -229,18 +229,15 @@ impl Lb {
             return;
         };
         // At start the kernel's own table is read once; afterwards what we programmed is it.
-        let current = if self.programmed.is_empty() {
-            match ipvs.dump() {
-                Ok(t) => t,
-                Err(e) => {
-                    error!("IPVS: cannot read the kernel's table: {e}");
-                    Table::default()
-                }
-            }
+        let ops = if self.programmed.is_empty() {
+            let current = ipvs.dump().unwrap_or_else(|e| {
+                error!("IPVS: cannot read the kernel's table: {e}");
+                Table::default()
+            });
+            reconcile(&desired, &self.programmed, &current)
         } else {
-            self.programmed.clone()
+            reconcile(&desired, &self.programmed, &self.programmed)
         };
-        let ops = reconcile(&desired, &self.programmed, &current);
         apply(ipvs, &ops);
         self.programmed = desired;
     }
