@@ -288,6 +288,8 @@ fn one_per_server(checkers: Vec<Checker>) -> Vec<VirtualServer> {
 /// The executor in a loop of its own, as the daemon will run it.
 struct Driver {
     exec: CheckExecutor,
+    /// The configuration the executor runs (it borrows it at each call, as the daemon's does).
+    vss: Vec<VirtualServer>,
     poller: Poller,
     children: Children,
     start: Instant,
@@ -304,6 +306,7 @@ impl Driver {
         .expect("load the checkers");
         Driver {
             exec,
+            vss: vss.to_vec(),
             poller: Poller::default(),
             children: Children::default(),
             start: now,
@@ -325,12 +328,12 @@ impl Driver {
                 return;
             }
             self.exec
-                .handle_timeout(now, &mut self.poller, &mut self.children);
+                .handle_timeout(&self.vss, now, &mut self.poller, &mut self.children);
             self.children.handle_timeout(now);
-            let exec = &mut self.exec;
+            let (exec, vss) = (&mut self.exec, &self.vss);
             self.children.reap(|job, exit| {
                 if let Job::Check(id) = job {
-                    exec.handle_child_exit(id, exit, now);
+                    exec.handle_child_exit(vss, id, exit, now);
                 }
             });
             self.drain(now);
@@ -350,7 +353,7 @@ impl Driver {
             let now = clock::now();
             for &t in &ready {
                 if let Token::Check(_) = t {
-                    self.exec.handle_ready(t, &mut self.poller, now);
+                    self.exec.handle_ready(&self.vss, t, &mut self.poller, now);
                 }
             }
             self.drain(now);

@@ -117,7 +117,6 @@ enum IcmpSock {
 }
 
 pub struct CheckExecutor {
-    vss: Vec<VirtualServer>,
     checks: Checks,
     slots: Vec<Option<Attempt>>,
     free: Vec<u32>,
@@ -170,7 +169,6 @@ impl CheckExecutor {
             }
         }
         Ok(CheckExecutor {
-            vss: vss.to_vec(),
             checks,
             slots: (0..slots_len).map(|_| None).collect(),
             free: (0..slots_len as u32).rev().collect(),
@@ -216,7 +214,13 @@ impl CheckExecutor {
     }
 
     /// Ends attempts past their deadline and starts the checkers that are due.
-    pub fn handle_timeout(&mut self, now: Instant, poller: &mut Poller, children: &mut Children) {
+    pub fn handle_timeout(
+        &mut self,
+        vss: &[VirtualServer],
+        now: Instant,
+        poller: &mut Poller,
+        children: &mut Children,
+    ) {
         for slot in 0..self.slots.len() {
             let expired = self.slots[slot]
                 .as_ref()
@@ -225,7 +229,7 @@ impl CheckExecutor {
                 let outcome = match self.slots[slot].as_ref() {
                     Some(Attempt {
                         id, io: Io::Udp(_), ..
-                    }) => self.udp_outcome(*id, check::udp::Event::Timeout),
+                    }) => self.udp_outcome(vss, *id, check::udp::Event::Timeout),
                     _ => Outcome::Down(Failure::Timeout),
                 };
                 self.finish(slot, outcome, poller, now);
@@ -236,13 +240,19 @@ impl CheckExecutor {
             let Some(id) = self.checks.pop_due(now) else {
                 break;
             };
-            self.start(id, now, poller, children);
+            self.start(vss, id, now, poller, children);
             started += 1;
         }
     }
 
     /// A socket registered as `token` is ready.
-    pub fn handle_ready(&mut self, token: Token, poller: &mut Poller, now: Instant) {
+    pub fn handle_ready(
+        &mut self,
+        vss: &[VirtualServer],
+        token: Token,
+        poller: &mut Poller,
+        now: Instant,
+    ) {
         let Token::Check(slot) = token else {
             return;
         };
@@ -261,14 +271,14 @@ impl CheckExecutor {
                 match recv(fd.as_raw_fd(), &mut self.rx[..max], MsgFlags::MSG_DONTWAIT) {
                     Err(Errno::EAGAIN) => return,
                     Ok(n) => {
-                        let CheckKind::Udp(u) = &self.checks.config(&self.vss, id).kind else {
+                        let CheckKind::Udp(u) = &self.checks.config(vss, id).kind else {
                             return;
                         };
                         let n = n.min(check::udp::recv_len(u));
                         let v = check::udp::verdict(u, check::udp::Event::Reply(&self.rx[..n]));
                         v.map_or_else(Outcome::Down, |()| Outcome::Up(None))
                     }
-                    Err(e) => self.udp_outcome(id, check::udp::Event::Error(e as i32)),
+                    Err(e) => self.udp_outcome(vss, id, check::udp::Event::Error(e as i32)),
                 }
             }
             Io::Ping(fd, echo) => {
@@ -297,7 +307,7 @@ impl CheckExecutor {
                 }
             }
             Io::Dns(fd, qid) => {
-                let CheckKind::Dns(check) = &self.checks.config(&self.vss, id).kind else {
+                let CheckKind::Dns(check) = &self.checks.config(vss, id).kind else {
                     return;
                 };
                 let mut verdict = None;
@@ -322,7 +332,7 @@ impl CheckExecutor {
                     Some(v) => v.map_or_else(Outcome::Down, |()| Outcome::Up(None)),
                 }
             }
-            Io::Stream(_) => match self.drive_stream(slot, poller, now) {
+            Io::Stream(_) => match self.drive_stream(vss, slot, poller, now) {
                 None => return,
                 Some(v) => v.map_or_else(Outcome::Down, |()| Outcome::Up(None)),
             },
@@ -335,6 +345,7 @@ impl CheckExecutor {
     /// passes moves the attempt on to the next url's connection.
     fn drive_stream(
         &mut self,
+        vss: &[VirtualServer],
         slot: usize,
         poller: &mut Poller,
         now: Instant,
@@ -404,14 +415,14 @@ impl CheckExecutor {
             Some(v) => v,
         };
         // The next url of an HTTP_GET, on a new connection with its own timeout.
-        let CheckKind::Http(http) = &self.checks.config(&self.vss, *id).kind else {
+        let CheckKind::Http(http) = &self.checks.config(vss, *id).kind else {
             return Some(verdict);
         };
         let next = st.url + 1;
         if verdict.is_err() || next >= http.urls.len() {
             return Some(verdict);
         }
-        let conn = self.checks.config(&self.vss, *id).conn;
+        let conn = self.checks.config(vss, *id).conn;
         poller.remove(token);
         st.fd = None;
         match start_connect(&conn) {
@@ -446,7 +457,13 @@ impl CheckExecutor {
     }
 
     /// A MISC_CHECK script (`Job::Check(id)`) ended.
-    pub fn handle_child_exit(&mut self, id: u32, exit: check::misc::Exit, now: Instant) {
+    pub fn handle_child_exit(
+        &mut self,
+        vss: &[VirtualServer],
+        id: u32,
+        exit: check::misc::Exit,
+        now: Instant,
+    ) {
         let Some(slot) = self.slots.iter().position(|a| {
             a.as_ref()
                 .is_some_and(|a| a.id.0 == id && matches!(a.io, Io::Misc))
@@ -454,7 +471,7 @@ impl CheckExecutor {
             return;
         };
         let id = CheckerId(id);
-        let dynamic = match &self.checks.config(&self.vss, id).kind {
+        let dynamic = match &self.checks.config(vss, id).kind {
             CheckKind::Misc(m) => m.dynamic,
             _ => false,
         };
@@ -464,8 +481,13 @@ impl CheckExecutor {
             .done(id, check::misc::outcome(dynamic, exit), now);
     }
 
-    fn udp_outcome(&self, id: CheckerId, event: check::udp::Event) -> Outcome {
-        match &self.checks.config(&self.vss, id).kind {
+    fn udp_outcome(
+        &self,
+        vss: &[VirtualServer],
+        id: CheckerId,
+        event: check::udp::Event,
+    ) -> Outcome {
+        match &self.checks.config(vss, id).kind {
             CheckKind::Udp(u) => {
                 check::udp::verdict(u, event).map_or_else(Outcome::Down, |()| Outcome::Up(None))
             }
@@ -489,12 +511,19 @@ impl CheckExecutor {
         // Other sockets close here, as `a` drops.
     }
 
-    fn start(&mut self, id: CheckerId, now: Instant, poller: &mut Poller, children: &mut Children) {
+    fn start(
+        &mut self,
+        vss: &[VirtualServer],
+        id: CheckerId,
+        now: Instant,
+        poller: &mut Poller,
+        children: &mut Children,
+    ) {
         let Some(slot) = self.free.pop() else {
             self.checks.postpone(id, now);
             return;
         };
-        let c = self.checks.config(&self.vss, id);
+        let c = self.checks.config(vss, id);
         let conn = c.conn;
         let delay_loop = c.delay_loop;
         let deadline = Some(now + conn.timeout);

@@ -423,7 +423,9 @@ impl Daemon {
         });
         #[cfg(feature = "lb")]
         for (id, exit) in lb_exits.drain(..) {
-            self.lb.checks.handle_child_exit(id, exit, now);
+            self.lb
+                .checks
+                .handle_child_exit(&self.config.virtual_servers, id, exit, now);
         }
         #[cfg(feature = "lb")]
         self.flush_lb();

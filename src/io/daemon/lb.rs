@@ -364,15 +364,20 @@ impl Daemon {
     /// A checker socket is ready.
     pub(super) fn on_check_ready(&mut self, token: Token) {
         let now = clock::now();
-        self.lb.checks.handle_ready(token, &mut self.poller, now);
+        self.lb
+            .checks
+            .handle_ready(&self.config.virtual_servers, token, &mut self.poller, now);
         self.flush_lb();
     }
 
     /// Checkers due, attempts past their deadline.
     pub(super) fn lb_timeouts(&mut self, now: Instant) {
-        self.lb
-            .checks
-            .handle_timeout(now, &mut self.poller, &mut self.children);
+        self.lb.checks.handle_timeout(
+            &self.config.virtual_servers,
+            now,
+            &mut self.poller,
+            &mut self.children,
+        );
         self.flush_lb();
     }
 
