@@ -199,7 +199,7 @@ verdict() {
         echo refuse
     fi
 }
-rs_warning='(ignored|ignored \(in .*\)|ignoring|cleared|using [^ ]+|using multicast|link-local|truncated to 8 characters|is very large|skipping|excluded|address owner|is sensible|rounded to .*|removing|removing it|not found/accessible|not enabled\.|There are insecure scripts\.|\(os error [0-9]+\)|disabling\.|what you want|SMTP alerts are off)$'
+rs_warning='(ignored|ignored \(in .*\)|ignoring|cleared|using [^ ]+|using multicast|link-local|truncated to 8 characters|is very large|skipping|excluded|address owner|is sensible|rounded to .*|removing|removing it|not found/accessible|not enabled\.|There are insecure scripts\.|\(os error [0-9]+\)|disabling\.|what you want|SMTP alerts are off|use retry|keeps its weight)$'
 
 # The first line of an output that reads as an error, else its first line.
 first_error() {

@@ -163,6 +163,20 @@ exec cat \"$1\" >> {}\n",
         "{:?}",
         lines(&fifo_log)
     );
+    // SIGUSR1 also writes keepalived_check.data, as keepalived's checker process does.
+    lab.signal("n1", nix::sys::signal::Signal::SIGUSR1);
+    let data = lab.tmpdir("n1").join("keepalived_check.data");
+    assert!(poll_until(Duration::from_secs(3), || data.exists()));
+    let text = std::fs::read_to_string(&data).unwrap();
+    for want in [
+        " VS VIP = 192.0.2.100, VPORT = 80",
+        "   RIP = 192.0.2.3, RPORT = 8080, WEIGHT = 1",
+        "   alive = 0",
+        "   TCP_CHECK -> 192.0.2.3:8080",
+        "     Up = no",
+    ] {
+        assert!(text.lines().any(|l| l == want), "{want:?} in\n{text}");
+    }
     // VRRP never noticed.
     assert_eq!(lab.holders_now(VIP), ["n1"]);
     lab.check_alive();

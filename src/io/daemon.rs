@@ -810,6 +810,11 @@ impl Daemon {
             self.hooks.run_as,
             &self.hooks.script_run_as,
         );
+        // keepalived's checker process writes its own file on the same signal.
+        #[cfg(feature = "lb")]
+        if kind == dump::Kind::Data && !self.config.virtual_servers.is_empty() {
+            dump::write_named("keepalived_check.data", &self.check_data());
+        }
     }
 }
 

@@ -51,6 +51,11 @@ pub fn write(
             "keepalived.json"
         }
     };
+    write_named(name, &text);
+}
+
+/// Writes `text` to `name` beside the statistics file (`$TMPDIR`, default /tmp).
+pub(super) fn write_named(name: &str, text: &str) {
     let path = stats::stats_path().with_file_name(name);
     match write_file(&path, text.as_bytes()) {
         Ok(()) => info!("Wrote {}", path.display()),
@@ -60,7 +65,7 @@ pub fn write(
 
 /// As keepalived's `fopen_safe`: mode 0600, and a symbolic link at `path` is refused rather
 /// than followed (the directory is usually /tmp).
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use nix::fcntl::{open, OFlag};
     use nix::sys::stat::Mode;
     let flags =

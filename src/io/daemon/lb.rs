@@ -476,3 +476,86 @@ fn id(vs: usize, rs: usize) -> RsId {
 fn show_rs(a: std::net::SocketAddr) -> String {
     format!("[{}]:{}", a.ip(), a.port())
 }
+
+impl Daemon {
+    /// SIGUSR1's `keepalived_check.data`: the virtual servers, real servers and checkers with
+    /// their state, in the lines of keepalived's `dump_vs`/`dump_rs`/`dump_checker` that say
+    /// what an operator asks (what is configured, what is alive, what each checker says).
+    pub(super) fn check_data(&self) -> String {
+        use core::fmt::Write;
+        let mut out = String::with_capacity(256 * (1 + self.config.virtual_servers.len()));
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let on = |b: bool| if b { "ON" } else { "OFF" };
+        let mut checker = 0;
+        let _ = writeln!(out, "------< LVS Topology >------");
+        for (v, vs) in self.config.virtual_servers.iter().enumerate() {
+            let _ = writeln!(out, " ------< Virtual server >------");
+            let _ = match &vs.key {
+                VsKey::Addr(a) => writeln!(out, " VS VIP = {}, VPORT = {}", a.ip(), a.port()),
+                VsKey::Fwmark(m) => writeln!(out, " VS FWMARK = {m}"),
+                VsKey::Group(_) => writeln!(out, " VS GROUP = {}", vs.show()),
+            };
+            let protocol = vs.protocol.map_or("none", |p| match p {
+                CfgProtocol::Tcp => "TCP",
+                CfgProtocol::Udp => "UDP",
+                CfgProtocol::Sctp => "SCTP",
+            });
+            let _ = writeln!(out, "   lvs_sched = {}", vs.sched.0);
+            if vs.persistence_timeout != 0 {
+                let _ = writeln!(out, "   persistence timeout = {}", vs.persistence_timeout);
+            }
+            let _ = writeln!(out, "   protocol = {protocol}");
+            let _ = writeln!(out, "   omega is {}", on(vs.omega));
+            let _ = writeln!(
+                out,
+                "   quorum = {}, hysteresis = {}",
+                vs.quorum, vs.hysteresis
+            );
+            if vs.ha_suspend {
+                let suspended = self.lb.checks.checks().is_suspended(v);
+                let _ = writeln!(out, "   Using HA suspend (suspended = {})", yes(suspended));
+            }
+            let _ = writeln!(
+                out,
+                "   quorum_state_up = {}",
+                yes(self.lb.pool.quorum_up(v as u32))
+            );
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                let alive = self.lb.pool.is_alive(id(v, r));
+                let _ = writeln!(out, "   ------< Real server >------");
+                let _ = writeln!(
+                    out,
+                    "   RIP = {}, RPORT = {}, WEIGHT = {}",
+                    rs.addr.ip(),
+                    rs.addr.port(),
+                    rs.weight
+                );
+                let _ = writeln!(out, "   forwarding method = {}", rs.method.name());
+                let _ = writeln!(
+                    out,
+                    "   Inhibit on failure is {}",
+                    on(rs.inhibit_on_failure)
+                );
+                let _ = writeln!(out, "   alive = {}", u8::from(alive));
+                for c in &rs.checkers {
+                    let up = self
+                        .lb
+                        .checks
+                        .checks()
+                        .checker_up(crate::check::CheckerId(checker));
+                    checker += 1;
+                    let _ = writeln!(out, "   {} -> {}", c.kind.keyword(), c.conn.dst);
+                    let _ = writeln!(out, "     Up = {}", yes(up));
+                    let _ = writeln!(
+                        out,
+                        "     Delay loop = {} us, Retries = {}, Delay before retry = {} us",
+                        c.delay_loop.as_micros(),
+                        c.retry,
+                        c.delay_before_retry.as_micros()
+                    );
+                }
+            }
+        }
+        out
+    }
+}
