@@ -9,7 +9,7 @@
 
 mod params;
 
-use super::model::{ConfigError, ConfigErrorKind, Location};
+use super::model::{ConfigError, ConfigErrorDetail, ConfigErrorKind, Location};
 // Reading files and listing directories are syscalls: they live in the io edge.
 use crate::io::fs;
 use params::{Params, Repeat};
@@ -48,21 +48,24 @@ pub(crate) struct Lexed {
 }
 
 pub(crate) fn invalid(at: &Location, keyword: Option<&str>, message: String) -> ConfigError {
-    ConfigError {
+    ConfigErrorDetail {
         kind: ConfigErrorKind::Invalid,
         at: Some(at.clone()),
         keyword: keyword.map(str::to_string),
         message,
     }
+    .into()
 }
 
 /// Reads and lexes the main file; a file that cannot be read is `FileMissing`.
 pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
-    let bytes = fs::read_file(path).map_err(|e| ConfigError {
-        kind: ConfigErrorKind::FileMissing,
-        at: None,
-        keyword: None,
-        message: format!("cannot read configuration file {}: {e}", path.display()),
+    let bytes = fs::read_file(path).map_err(|e| {
+        ConfigError::from(ConfigErrorDetail {
+            kind: ConfigErrorKind::FileMissing,
+            at: None,
+            keyword: None,
+            message: format!("cannot read configuration file {}: {e}", path.display()),
+        })
     })?;
     let mut lexer = Lexer::new(default_config_id());
     lexer.enter(path);
@@ -623,7 +626,7 @@ mod tests {
         );
         assert_eq!(lex("x \"\"\n"), vec![w(&["x", ""])]);
         let e = lex_str("a\nnotify \"/bin/x\n", Path::new("/t/q.conf")).unwrap_err();
-        assert_eq!(e.at.unwrap().to_string(), "/t/q.conf:2");
+        assert_eq!(e.at.as_ref().unwrap().to_string(), "/t/q.conf:2");
         assert!(e.message.contains("unterminated quote"), "{}", e.message);
     }
 

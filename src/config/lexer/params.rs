@@ -585,7 +585,7 @@ mod tests {
         let e = try_lex(text).expect_err(text);
         let took = start.elapsed();
         assert!(took < Duration::from_secs(60), "took {took:?}: {e}");
-        (e.at.map_or(0, |a| a.line), e.message)
+        (e.at.as_ref().map_or(0, |a| a.line), e.message.clone())
     }
 
     #[test]
