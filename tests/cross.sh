@@ -13,6 +13,10 @@
 #   x86_64:  -C relocation-model=static, so the binary is a plain static executable
 #            (`file`: "statically linked"); without it rustc makes a static-pie
 #            ("static-pie linked"), about 29 KiB larger, with an ASLR-randomised image.
+#            -C force-frame-pointers=yes: at opt-level z LLVM loads constants with push/pop,
+#            and without a frame pointer each of those needs its own .eh_frame entry; with
+#            one the binary is 20,480 B smaller (905,304 -> 884,824 B measured) and perf can
+#            walk its stacks. A Cargo profile cannot set it on stable Rust.
 #   aarch64: linked by rust-lld (no cross gcc needed), which makes a static non-PIE executable;
 #            tests run with qemu-aarch64-static as the cargo runner.
 # Size budgets (stripped binaries, bytes): the full build 850,000 on either target; the VRRP-only
@@ -34,7 +38,7 @@ ARM=aarch64-unknown-linux-musl
 MSRV=1.88.0
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER=qemu-aarch64-static
-X86_RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static"
+X86_RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static -C force-frame-pointers=yes"
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 VRRP_ONLY_DIR=$TARGET_DIR/vrrp-only
 FULL_BUDGET=850000

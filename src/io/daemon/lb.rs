@@ -25,8 +25,12 @@ pub(super) struct Lb {
     ipvs: Option<Ipvs>,
     /// IPVS was looked for (it is, once, when there first is a virtual server).
     ipvs_tried: bool,
-    /// The table we last programmed: what the kernel holds of ours.
+    /// The table we last programmed: what the kernel holds of ours, unless `stale`.
     programmed: Table,
+    /// The kernel refused some of what we asked (a scheduler it lacks, ...): at the next
+    /// change its table is read again instead of trusting `programmed`, so what failed is
+    /// asked again.
+    stale: bool,
     /// A pool changed since the last reconcile.
     dirty: bool,
     /// `ha_suspend`: each such virtual server's addresses, and how many of them the host has
@@ -53,6 +57,7 @@ impl Lb {
             ipvs: None,
             ipvs_tried: false,
             programmed: Table::default(),
+            stale: true,
             dirty: true,
             ha: ha_suspend_addrs(config),
         })
@@ -163,6 +168,7 @@ impl Lb {
         self.ipvs_tried = old.ipvs_tried;
         self.open_ipvs(new_cfg);
         self.programmed = old.programmed;
+        self.stale = old.stale;
         self.dirty = true;
     }
 
@@ -210,7 +216,7 @@ impl Lb {
             }
         }
         Table::new(services).unwrap_or_else(|e| {
-            error!("IPVS table: {e:?}");
+            error!("IPVS table: {e}");
             Table::default()
         })
     }
@@ -228,8 +234,9 @@ impl Lb {
         let Some(ipvs) = self.ipvs.as_mut() else {
             return;
         };
-        // At start the kernel's own table is read once; afterwards what we programmed is it.
-        let ops = if self.programmed.is_empty() {
+        // At start, and after the kernel refused something, its own table is read; otherwise
+        // what we programmed is it.
+        let ops = if self.stale {
             let current = ipvs.dump().unwrap_or_else(|e| {
                 error!("IPVS: cannot read the kernel's table: {e}");
                 Table::default()
@@ -238,7 +245,7 @@ impl Lb {
         } else {
             reconcile(&desired, &self.programmed, &self.programmed)
         };
-        apply(ipvs, &ops);
+        self.stale = !apply(ipvs, &ops);
         self.programmed = desired;
     }
 
@@ -258,17 +265,22 @@ impl Lb {
     }
 }
 
-fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op]) {
+/// Applies `ops`, logging each refusal; whether the kernel took all of them.
+fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op]) -> bool {
     if ops.is_empty() {
-        return;
+        return true;
     }
     match ipvs.apply(ops) {
         Ok(failures) => {
-            for f in failures {
-                error!("IPVS: {f}");
+            for f in &failures {
+                error!("{f}");
             }
+            failures.is_empty()
         }
-        Err(e) => error!("IPVS: {e}"),
+        Err(e) => {
+            error!("IPVS: {e}");
+            false
+        }
     }
 }
 
