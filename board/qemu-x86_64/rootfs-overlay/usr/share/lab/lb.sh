@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # LB_MS and LB_FAILED are results for the scenarios
 # Load-balancer lab inside the VM (busybox sh), for the scenarios/lb-*.sh
 # scenarios. The VM is the director; real servers and a client are network
 # namespaces (held by "unshare -n sleep"), each with a veth pair:
@@ -25,6 +26,10 @@
 #                                 "ADDR:PORT FWD WEIGHT ACTIVE INACT", in kernel order
 #   lb_has_service VIP PORT       /proc/net/ip_vs lists the service
 #   lb_weight VIP PORT ADDR RPORT the destination's weight ("" when absent)
+#   lb_time_dest gone|there ADDR RPORT SECS [WEIGHT]   wait until a destination
+#                                 (of any service; with WEIGHT: with that weight)
+#                                 leaves or enters /proc/net/ip_vs, polling with one
+#                                 grep every 50 ms; LB_MS = the time taken
 # Every wait is bounded by the caller (wait_for) or by timeout(1) (busybox
 # 1.35's wget -T crashes, so a request is bounded by timeout 5).
 
@@ -179,4 +184,27 @@ lb_weight() { # VIP PORT ADDR RPORT
 # The addresses of the destinations, one line, kernel order.
 lb_dest_list() { # VIP PORT
 	lb_dests "$1" "$2" | awk '{ printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+
+# Cheap enough to time with: one grep per poll (the awk/printf of lb_dests
+# takes hundreds of ms under TCG). LB_MS counts from the call.
+lb_time_dest() { # gone|there ADDR RPORT SECS [WEIGHT]
+	_lb_pat="-> $(lb_hex "$2"):$(printf %04X "$3") "
+	[ -n "${5:-}" ] && _lb_pat="$_lb_pat +[A-Za-z]+ +$5 "
+	_lb_t0=$(now_ms)
+	_lb_i=$(($4 * 20))
+	while :; do
+		if grep -Eq -e "$_lb_pat" /proc/net/ip_vs; then
+			[ "$1" = there ] && break
+		else
+			[ "$1" = gone ] && break
+		fi
+		_lb_i=$((_lb_i - 1))
+		[ "$_lb_i" -gt 0 ] || {
+			LB_MS=$(($(now_ms) - _lb_t0))
+			return 1
+		}
+		sleep 0.05
+	done
+	LB_MS=$(($(now_ms) - _lb_t0))
 }
