@@ -58,4 +58,6 @@ check "same daemon process (pid $pid)" kill -0 "$pid"
 
 check "$INIT stop (SIGTERM)" "$INIT" stop
 check "no service of ours left in /proc/net/ip_vs" sh -c "! grep -q '^TCP ' /proc/net/ip_vs"
+echo "     the daemon's IPVS and service lines:"
+grep -E 'IPVS|service \[' /var/log/messages | sed 's/^/       /'
 finish
