@@ -15,13 +15,13 @@
 # pair runs when both are chosen.
 # Needs root (the image holds /dev/console) and qemu-system-x86/-arm
 # (installed by build.sh if missing). KEEPALIVED_RS_SKIP_VM=1 skips it, saying so.
-# Bounded: VM_TEST_TIMEOUT seconds in all (default 900), build included.
+# Bounded: VM_TEST_TIMEOUT seconds in all (default 1500), build included.
 # Exits non-zero on any failed check.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 read -r -a BOARDS <<<"${VM_BOARDS:-x86_64 aarch64}"
-TOTAL=${VM_TEST_TIMEOUT:-900}
+TOTAL=${VM_TEST_TIMEOUT:-1500}
 
 if [ "${KEEPALIVED_RS_SKIP_VM:-}" = 1 ]; then
 	echo "tests/vm.sh: SKIPPED (KEEPALIVED_RS_SKIP_VM=1)"
