@@ -63,13 +63,27 @@ fn timing(t: &mut Timing, n: &Node) -> Result<bool, ConfigError> {
 /// The longest time keepalived's timers take (UINT_MAX microseconds, about 71 minutes).
 const MAX_US: u64 = u32::MAX as u64;
 
-fn forward(n: &Node) -> Result<Forward, ConfigError> {
-    match n.arg(1)? {
-        "NAT" => Ok(Forward::Nat),
-        "DR" => Ok(Forward::Dr),
-        "TUN" => Ok(Forward::Tun),
-        s => Err(n.err(format!("unknown forwarding method '{s}' (NAT, DR or TUN)"))),
+/// A forwarding method; an unknown one is reported and ignored, as keepalived does.
+fn forward(n: &Node, c: &mut Ctx) -> Option<Forward> {
+    match n.words[1].as_str() {
+        "NAT" => Some(Forward::Nat),
+        "DR" => Some(Forward::Dr),
+        "TUN" => Some(Forward::Tun),
+        s => {
+            mistake(
+                n,
+                c,
+                format_args!("unknown forwarding method '{s}' (NAT, DR or TUN), ignored"),
+            );
+            None
+        }
     }
+}
+
+/// A mistake keepalived reports and carries on from: logged with file:line, counted for `-t`.
+fn mistake(n: &Node, c: &mut Ctx, message: core::fmt::Arguments) {
+    n.warn(message);
+    c.mistakes.push(n.at.clone());
 }
 
 /// `IP [PORT]` at word `i`: a port of 0 or none is "not given".
@@ -250,17 +264,22 @@ pub(super) fn virtual_server(top: &mut Top, node: &Node, ctx: &mut Ctx) -> Resul
 const VS: Table<VsDraft> = &[
     ("lb_algo", Shape::Value, sched),
     ("lvs_sched", Shape::Value, sched),
-    ("lb_kind", Shape::Value, |d, n, _| {
-        d.method = Some(forward(n)?);
+    ("lb_kind", Shape::Value, |d, n, c| {
+        d.method = forward(n, c).or(d.method);
         Ok(())
     }),
-    ("lvs_method", Shape::Value, |d, n, _| {
-        d.method = Some(forward(n)?);
+    ("lvs_method", Shape::Value, |d, n, c| {
+        d.method = forward(n, c).or(d.method);
         Ok(())
     }),
-    ("persistence_timeout", Shape::Flag, |d, n, _| {
-        // keepalived: no value is its default of 6 minutes.
-        d.persistence_timeout = Some(match n.words.get(1) {
+    ("persistence_timeout", Shape::Flag, |d, n, c| {
+        // keepalived: no value is its default of 6 minutes; 0 it reports and ignores (the
+        // guides' "persistence_timeout 0" means not persistent).
+        d.persistence_timeout = Some(match n.words.get(1).map(String::as_str) {
+            Some("0") => {
+                mistake(n, c, format_args!("0 is not a timeout, not persistent"));
+                0
+            }
             Some(_) => uint(n, 1, 1, u32::MAX)?,
             None => 360,
         });
@@ -287,7 +306,11 @@ const VS: Table<VsDraft> = &[
         });
         Ok(())
     }),
-    ("quorum", Shape::Value, |d, n, _| {
+    ("quorum", Shape::Value, |d, n, c| {
+        if n.words[1] == "0" {
+            mistake(n, c, format_args!("0 is not a quorum, ignored"));
+            return Ok(());
+        }
         d.quorum = Some(uint(n, 1, 1, u32::MAX)?);
         Ok(())
     }),
@@ -311,8 +334,8 @@ const VS: Table<VsDraft> = &[
         d.sorry_inhibit = flag(n)?;
         Ok(())
     }),
-    ("sorry_server_lvs_method", Shape::Value, |d, n, _| {
-        d.sorry_method = Some(forward(n)?);
+    ("sorry_server_lvs_method", Shape::Value, |d, n, c| {
+        d.sorry_method = forward(n, c).or(d.sorry_method);
         Ok(())
     }),
     ("ha_suspend", Shape::Flag, |d, n, _| {
@@ -374,14 +397,12 @@ const SCHED_FLAGS: [(&str, u32, Option<&str>); 9] = [
     ("mh-port", 0x0010, Some("mh")),
 ];
 
-fn sched(d: &mut VsDraft, n: &Node, _: &mut Ctx) -> Result<(), ConfigError> {
+fn sched(d: &mut VsDraft, n: &Node, c: &mut Ctx) -> Result<(), ConfigError> {
     let s = &n.words[1];
-    d.sched = Some(Scheduler::parse(s).ok_or_else(|| {
-        n.err(format!(
-            "unknown scheduler '{s}' (one of {})",
-            Scheduler::KNOWN.join(" ")
-        ))
-    })?);
+    match Scheduler::parse(s) {
+        Some(sched) => d.sched = Some(sched),
+        None => mistake(n, c, format_args!("unknown scheduler '{s}', ignored")),
+    }
     Ok(())
 }
 
@@ -524,7 +545,8 @@ impl VsDraft {
             let checkers = rs
                 .checkers
                 .into_iter()
-                .map(|c| c.finish(addr, timing, alpha, host, &top.global))
+                .map(|c| c.finish(addr, timing, alpha, host, &top.global, ctx))
+                .filter_map(Result::transpose)
                 .collect::<Result<Vec<_>, _>>()?;
             real_servers.push(RealServer {
                 at: rs.at,
@@ -697,8 +719,8 @@ const RS: Table<RsDraft> = &[
         d.weight = Some(uint(n, 1, 0, WEIGHT_MAX)?);
         Ok(())
     }),
-    ("lvs_method", Shape::Value, |d, n, _| {
-        d.method = Some(forward(n)?);
+    ("lvs_method", Shape::Value, |d, n, c| {
+        d.method = forward(n, c).or(d.method);
         Ok(())
     }),
     ("uthreshold", Shape::Value, |d, n, _| {
@@ -1148,7 +1170,8 @@ impl CheckDraft {
         rs_alpha: bool,
         host: Option<&String>,
         global: &GlobalDefs,
-    ) -> Result<Checker, ConfigError> {
+        ctx: &mut Ctx,
+    ) -> Result<Option<Checker>, ConfigError> {
         let t = self.timing.or(outer);
         let delay_loop = t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP);
         // Per checker defaults (check_*.c): MISC retries 0 times, HTTP waits 3 s between
@@ -1172,7 +1195,10 @@ impl CheckDraft {
             Kind::Ping => CheckKind::Ping,
             Kind::Http => {
                 if self.urls.is_empty() {
-                    return Err(err("HTTP_GET has no url".into()));
+                    // keepalived reports it and drops the checker.
+                    warn!("{}: HTTP_GET has no url, ignored", self.at);
+                    ctx.mistakes.push(self.at);
+                    return Ok(None);
                 }
                 let urls = self
                     .urls
@@ -1215,15 +1241,20 @@ impl CheckDraft {
                     .unwrap_or_else(|| "localhost".into()),
             }),
             Kind::Misc => CheckKind::Misc(MiscCheck {
-                path: self
-                    .misc_path
-                    .ok_or_else(|| err("MISC_CHECK has no misc_path".into()))?,
+                path: match self.misc_path {
+                    Some(p) => p,
+                    None => {
+                        warn!("{}: MISC_CHECK has no misc_path, ignored", self.at);
+                        ctx.mistakes.push(self.at);
+                        return Ok(None);
+                    }
+                },
                 timeout: self.misc_timeout.unwrap_or(delay_loop),
                 dynamic: self.misc_dynamic,
                 user: self.user,
             }),
         };
-        Ok(Checker {
+        Ok(Some(Checker {
             at: self.at,
             kind,
             conn: Conn {
@@ -1238,7 +1269,7 @@ impl CheckDraft {
             warmup: t.warmup.unwrap_or(delay_loop),
             alpha: self.alpha.unwrap_or(rs_alpha),
             log_all_failures: self.log_all_failures,
-        })
+        }))
     }
 }
 
