@@ -1187,7 +1187,7 @@ impl CheckDraft {
             self.connect_port.unwrap_or(rs.port()),
         );
         let err = |m: String| invalid(&self.at, Some(keyword(self.kind)), m);
-        if dst.port() == 0 && !matches!(self.kind, Kind::Ping | Kind::Misc) {
+        if dst.port() == 0 && !matches!(self.kind, Kind::Ping | Kind::Misc | Kind::Ssl) {
             return Err(err("no port to connect to: set connect_port".into()));
         }
         let kind = match self.kind {
