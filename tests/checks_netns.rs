@@ -902,10 +902,10 @@ def head(c, extra=b""):
     c.sendall(b"HTTP/1.0 200 OK\r\n" + extra + b"\r\n")
 def truncated(c):   # announces 1000 bytes, sends 100, closes
     head(c, b"Content-Length: 1000\r\n"); c.sendall(b"t" * 100)
-def slow(c):        # a byte a second
+def slow(c):        # a byte every 2 s
     head(c, b"Content-Length: 100\r\n")
     for _ in range(100):
-        c.sendall(b"s"); time.sleep(1)
+        c.sendall(b"s"); time.sleep(2)
 def endless(c):     # close-delimited, never closes
     head(c)
     while True: c.sendall(b"e" * 65536)
@@ -1023,7 +1023,9 @@ fn http_get_against_servers_that_misbehave() {
             false,
         ),
         ("truncated body", checker(plain(), &at(8101)), false),
-        ("a byte a second", checker(plain(), &at(8102)), false),
+        // keepalived's timeout is per read (each read waits up to connect_timeout), ours is
+        // for the whole attempt: a byte every 2 s fails both ways with a 1.5 s timeout.
+        ("a byte every 2 s", checker(plain(), &at(8102)), false),
         ("endless body", checker(plain(), &at(8103)), false),
         (
             "endless body, digest",
@@ -1058,8 +1060,8 @@ fn http_get_against_servers_that_misbehave() {
             false,
         ),
     ];
-    // Longer than keepalived's default 1 s gap between reads would have to be for the slow
-    // body to pass, and long enough for the floods to reach the 16 MiB limit on a busy machine.
+    // Shorter than the slow server's 2 s between bytes, long enough for the floods to reach the
+    // 16 MiB limit on a busy machine.
     for (_, c, _) in &mut cases {
         c.conn.timeout = Duration::from_millis(1500);
         c.delay_loop = Duration::from_secs(2);
@@ -1127,7 +1129,7 @@ fn http_get_against_servers_that_misbehave() {
     }
     assert!(d.exec.checks().is_up(0, tick_index));
     // The tick ran every 200 ms (+ its fork and exit) all along: no gap over 600 ms, where a
-    // loop blocked on the trickling server would show 1 s, on a silent one 1.5 s.
+    // loop blocked on the trickling server would show 2 s, on a silent one 1.5 s.
     let times = uptimes(&runs);
     let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let worst = gaps.iter().copied().fold(0.0, f64::max);
