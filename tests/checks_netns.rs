@@ -591,7 +591,9 @@ fn retry_budget_spacing_and_recovery() {
     write_script(
         &script,
         &format!(
-            "#!/bin/sh\ncat /proc/uptime >> {runs}\nexit $(cat {state})\n",
+            // Builtins only (no fork to slow a run down on a busy machine); each run notes
+            // when it ran and what it answered.
+            "#!/bin/sh\nread s < {state}\nread t _ < /proc/uptime\necho \"$t $s\" >> {runs}\nexit $s\n",
             runs = runs.display(),
             state = state.display()
         ),
@@ -604,22 +606,22 @@ fn retry_budget_spacing_and_recovery() {
     c.delay_loop = Duration::from_millis(1500);
     c.delay_before_retry = Duration::from_millis(400);
     let vss = one_per_server(vec![c]);
-    let uptime = || -> f64 {
-        let t = fs::read_to_string("/proc/uptime").unwrap();
-        t.split_whitespace().next().unwrap().parse().unwrap()
-    };
-    let run_times = |path: &Path| -> Vec<f64> {
+    // (uptime, exit status) of each run.
+    let run_times = |path: &Path| -> Vec<(f64, u8)> {
         common::lines(path)
             .iter()
-            .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+            .map(|l| {
+                let mut w = l.split_whitespace();
+                let t = w.next().unwrap().parse().unwrap();
+                (t, w.next().unwrap().parse().unwrap())
+            })
             .collect()
     };
-    let (d, failing_from) = in_netns(&lab.lb.0.clone(), || {
+    let d = in_netns(&lab.lb.0.clone(), || {
         let mut d = Driver::new(&vss);
         // Two healthy runs (1 s and 2.5 s), then the script starts failing.
         d.run_until(Duration::from_millis(2700), |_| false);
         assert!(d.events.is_empty(), "healthy: {}", d.show());
-        let failing_from = uptime();
         fs::write(&state, "1").unwrap();
         d.run_until(Duration::from_secs(8), |d| !d.events.is_empty());
         assert_eq!(d.events.len(), 1, "{}", d.show());
@@ -629,34 +631,50 @@ fn retry_budget_spacing_and_recovery() {
         fs::write(&state, "0").unwrap();
         let n = d.events.len();
         d.run_until(down_at + Duration::from_secs(8), |d| d.events.len() > n);
-        (d, failing_from)
+        d
     });
     let log = d.show();
     let times = run_times(&runs);
-    let failing: Vec<f64> = times
+    // The runs from the first failing one on (a run that started as the file changed counts
+    // by what it answered).
+    let first = times
         .iter()
-        .copied()
-        .filter(|&t| t > failing_from)
-        .collect();
+        .position(|&(_, s)| s == 1)
+        .unwrap_or(times.len());
+    let failing: Vec<f64> = times[first..].iter().map(|&(t, _)| t).collect();
     // Runs after the switch: 4 failures (1 + retry 3) before down, then the down-state runs.
     assert!(failing.len() >= 4 + 2, "runs {failing:?}\n{log}");
     let gaps: Vec<f64> = failing.windows(2).map(|w| w[1] - w[0]).collect();
+    // A run notes its time once its shell has started, which a busy machine delays by up to a
+    // few hundred ms; the executor times runs from their spawn. So each gap is bounded loosely
+    // (retries, not delay_loop 1.5 s apart) and their sum tightly (3 x 0.4 s).
     for (k, g) in gaps.iter().take(3).enumerate() {
         assert!(
-            (0.35..0.6).contains(g),
+            (0.1..1.0).contains(g),
             "retry {k} came {g:.3} s after the previous failure, not delay_before_retry 0.4 s: {failing:?}"
         );
     }
+    let retries: f64 = gaps.iter().take(3).sum();
+    assert!(
+        (1.1..1.5).contains(&retries),
+        "3 retries in {retries:.3} s, not 3 x delay_before_retry 0.4 s: {failing:?}"
+    );
     // Down came with the 4th failure.
     let (down_at, down) = d.events[0];
     assert_eq!(down, Event::RealServerDown { vs: 0, rs: 0 }, "{log}");
     // While down: once a delay_loop (1.5 s), no retries.
-    for g in &gaps[3..gaps.len() - 1] {
+    let down_gaps = &gaps[3..gaps.len() - 1];
+    for g in down_gaps {
         assert!(
-            (1.4..1.7).contains(g),
+            (1.1..1.9).contains(g),
             "down-state runs {g:.3} s apart: {failing:?}"
         );
     }
+    let mean = down_gaps.iter().sum::<f64>() / down_gaps.len() as f64;
+    assert!(
+        (1.4..1.65).contains(&mean),
+        "down-state runs {mean:.3} s apart on average: {failing:?}"
+    );
     let up = d.events.last().unwrap();
     assert_eq!(up.1, Event::RealServerUp { vs: 0, rs: 0 }, "{log}");
     assert!(up.0 > down_at + Duration::from_secs(3), "{log}");
