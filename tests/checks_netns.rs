@@ -7,6 +7,9 @@
 //!   that entered <p>lb with setns(2)         192.0.2.9 is nobody (ARP goes unanswered)
 //! ```
 //!
+//! Some scenarios add servers of their own in <p>rs: python3's http.server, aiosmtpd, HTTP
+//! servers that misbehave (BAD_HTTP), dnsmasq.
+//!
 //! The test drives `io::checks::CheckExecutor` in a small poll loop of its own and records each
 //! event with the time it came, so up/down and the spacing of retries are measured, not slept.
 
@@ -23,8 +26,8 @@ use std::time::Duration;
 use common::{netns_tests_enabled, poll_until, read_lossy, write_script, Netns};
 use keepalived_rs::check::Event;
 use keepalived_rs::config::{
-    CheckKind, Checker, Command as ConfCommand, Conn, Forward, HttpCheck, Location, MiscCheck,
-    RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url, VirtualServer, VsKey,
+    CheckKind, Checker, Command as ConfCommand, Conn, DnsCheck, Forward, HttpCheck, Location,
+    MiscCheck, RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url, VirtualServer, VsKey,
 };
 use keepalived_rs::io::checks::CheckExecutor;
 use keepalived_rs::io::children::{Children, Job};
@@ -588,7 +591,9 @@ fn retry_budget_spacing_and_recovery() {
     write_script(
         &script,
         &format!(
-            "#!/bin/sh\ncat /proc/uptime >> {runs}\nexit $(cat {state})\n",
+            // Builtins only (no fork to slow a run down on a busy machine); each run notes
+            // when it ran and what it answered.
+            "#!/bin/sh\nread s < {state}\nread t _ < /proc/uptime\necho \"$t $s\" >> {runs}\nexit $s\n",
             runs = runs.display(),
             state = state.display()
         ),
@@ -601,22 +606,22 @@ fn retry_budget_spacing_and_recovery() {
     c.delay_loop = Duration::from_millis(1500);
     c.delay_before_retry = Duration::from_millis(400);
     let vss = one_per_server(vec![c]);
-    let uptime = || -> f64 {
-        let t = fs::read_to_string("/proc/uptime").unwrap();
-        t.split_whitespace().next().unwrap().parse().unwrap()
-    };
-    let run_times = |path: &Path| -> Vec<f64> {
+    // (uptime, exit status) of each run.
+    let run_times = |path: &Path| -> Vec<(f64, u8)> {
         common::lines(path)
             .iter()
-            .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+            .map(|l| {
+                let mut w = l.split_whitespace();
+                let t = w.next().unwrap().parse().unwrap();
+                (t, w.next().unwrap().parse().unwrap())
+            })
             .collect()
     };
-    let (d, failing_from) = in_netns(&lab.lb.0.clone(), || {
+    let d = in_netns(&lab.lb.0.clone(), || {
         let mut d = Driver::new(&vss);
         // Two healthy runs (1 s and 2.5 s), then the script starts failing.
         d.run_until(Duration::from_millis(2700), |_| false);
         assert!(d.events.is_empty(), "healthy: {}", d.show());
-        let failing_from = uptime();
         fs::write(&state, "1").unwrap();
         d.run_until(Duration::from_secs(8), |d| !d.events.is_empty());
         assert_eq!(d.events.len(), 1, "{}", d.show());
@@ -626,34 +631,50 @@ fn retry_budget_spacing_and_recovery() {
         fs::write(&state, "0").unwrap();
         let n = d.events.len();
         d.run_until(down_at + Duration::from_secs(8), |d| d.events.len() > n);
-        (d, failing_from)
+        d
     });
     let log = d.show();
     let times = run_times(&runs);
-    let failing: Vec<f64> = times
+    // The runs from the first failing one on (a run that started as the file changed counts
+    // by what it answered).
+    let first = times
         .iter()
-        .copied()
-        .filter(|&t| t > failing_from)
-        .collect();
+        .position(|&(_, s)| s == 1)
+        .unwrap_or(times.len());
+    let failing: Vec<f64> = times[first..].iter().map(|&(t, _)| t).collect();
     // Runs after the switch: 4 failures (1 + retry 3) before down, then the down-state runs.
     assert!(failing.len() >= 4 + 2, "runs {failing:?}\n{log}");
     let gaps: Vec<f64> = failing.windows(2).map(|w| w[1] - w[0]).collect();
+    // A run notes its time once its shell has started, which a busy machine delays by up to a
+    // few hundred ms; the executor times runs from their spawn. So each gap is bounded loosely
+    // (retries, not delay_loop 1.5 s apart) and their sum tightly (3 x 0.4 s).
     for (k, g) in gaps.iter().take(3).enumerate() {
         assert!(
-            (0.35..0.6).contains(g),
+            (0.1..1.0).contains(g),
             "retry {k} came {g:.3} s after the previous failure, not delay_before_retry 0.4 s: {failing:?}"
         );
     }
+    let retries: f64 = gaps.iter().take(3).sum();
+    assert!(
+        (1.1..1.5).contains(&retries),
+        "3 retries in {retries:.3} s, not 3 x delay_before_retry 0.4 s: {failing:?}"
+    );
     // Down came with the 4th failure.
     let (down_at, down) = d.events[0];
     assert_eq!(down, Event::RealServerDown { vs: 0, rs: 0 }, "{log}");
     // While down: once a delay_loop (1.5 s), no retries.
-    for g in &gaps[3..gaps.len() - 1] {
+    let down_gaps = &gaps[3..gaps.len() - 1];
+    for g in down_gaps {
         assert!(
-            (1.4..1.7).contains(g),
+            (1.1..1.9).contains(g),
             "down-state runs {g:.3} s apart: {failing:?}"
         );
     }
+    let mean = down_gaps.iter().sum::<f64>() / down_gaps.len() as f64;
+    assert!(
+        (1.4..1.65).contains(&mean),
+        "down-state runs {mean:.3} s apart on average: {failing:?}"
+    );
     let up = d.events.last().unwrap();
     assert_eq!(up.1, Event::RealServerUp { vs: 0, rs: 0 }, "{log}");
     assert!(up.0 > down_at + Duration::from_secs(3), "{log}");
@@ -883,5 +904,379 @@ fn http_get_and_smtp_check_against_real_servers() {
             .filter(|(_, e)| matches!(e, Event::RealServerDown { .. }))
             .count();
         assert_eq!(downs, usize::from(!*up), "{name}: events\n{log}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers that misbehave
+
+/// HTTP servers that misbehave, one port each, in one python3 process (a thread per
+/// connection). Each reads the request first, then:
+const BAD_HTTP: &str = r#"
+import socket, struct, sys, threading, time
+ip = sys.argv[1]
+held = []
+def head(c, extra=b""):
+    c.sendall(b"HTTP/1.0 200 OK\r\n" + extra + b"\r\n")
+def truncated(c):   # announces 1000 bytes, sends 100, closes
+    head(c, b"Content-Length: 1000\r\n"); c.sendall(b"t" * 100)
+def slow(c):        # a byte every 2 s
+    head(c, b"Content-Length: 100\r\n")
+    for _ in range(100):
+        c.sendall(b"s"); time.sleep(2)
+def endless(c):     # close-delimited, never closes
+    head(c)
+    while True: c.sendall(b"e" * 65536)
+def endless_chunked(c):
+    c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    while True: c.sendall(b"10000\r\n" + b"c" * 65536 + b"\r\n")
+def huge_length(c): # 1 TB announced
+    head(c, b"Content-Length: 1000000000000\r\n")
+    while True: c.sendall(b"h" * 65536)
+def endless_headers(c):
+    c.sendall(b"HTTP/1.0 200 OK\r\n")
+    while True: c.sendall(b"X-Pad: " + b"p" * 100 + b"\r\n")
+def reset(c):       # 100 of 1000 bytes, then an RST (SO_LINGER 0)
+    head(c, b"Content-Length: 1000\r\n"); c.sendall(b"r" * 100); time.sleep(0.05)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+def silent(c):      # never answers, never closes
+    held.append(c); time.sleep(3600)
+def garbage(c):     # another protocol's greeting, connection kept open
+    c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"); time.sleep(3600)
+def binary(c):      # bytes with no line end at all, then silence
+    c.sendall(bytes(b for b in range(256) if b != 10) * 4); time.sleep(3600)
+def chunked(c):
+    c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+def close_delimited(c):
+    head(c, b"Content-Type: text/plain\r\n"); c.sendall(b"close-delimited body\n" * 20)
+handlers = {8101: truncated, 8102: slow, 8103: endless, 8104: endless_chunked,
+            8105: huge_length, 8106: endless_headers, 8107: reset, 8108: silent,
+            8109: garbage, 8110: binary, 8111: chunked, 8112: close_delimited}
+def run(handler, c):
+    try:
+        c.settimeout(5); data = b""
+        while b"\r\n\r\n" not in data:
+            d = c.recv(4096)
+            if not d: return
+            data += d
+        c.settimeout(None); handler(c)
+    except OSError: pass
+    finally:
+        if c not in held: c.close()
+def accept(s, handler):
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=run, args=(handler, c), daemon=True).start()
+for port, handler in handlers.items():
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((ip, port)); s.listen(64)
+    threading.Thread(target=accept, args=(s, handler), daemon=True).start()
+print("ready", flush=True)
+while True: time.sleep(3600)
+"#;
+
+/// The chunked body BAD_HTTP sends on 8111, and the close-delimited one on 8112: the bytes
+/// after the header section, chunk framing included, are what keepalived hashes.
+const CHUNKED_RAW: &[u8] = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+const CHUNKED_DECODED: &[u8] = b"hello world";
+
+fn md5_of(bytes: &[u8]) -> [u8; 16] {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes).into()
+}
+
+/// The test process's resident set, in KiB (`VmRSS` in /proc/self/status).
+fn rss_kib() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS in /proc/self/status")
+}
+
+/// A MISC_CHECK that appends the time (/proc/uptime) to `runs` each time it runs: its runs
+/// show whether the loop serves the other checkers on time.
+fn clock_script(lab: &Lab, runs: &Path) -> CheckKind {
+    let script = lab.dir.join("tick.sh");
+    write_script(
+        &script,
+        &format!("#!/bin/sh\ncat /proc/uptime >> {}\n", runs.display()),
+    );
+    misc(&script.display().to_string(), 1000, false)
+}
+
+fn uptimes(path: &Path) -> Vec<f64> {
+    common::lines(path)
+        .iter()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// HTTP_GET against servers that misbehave: each attempt ends within its timeout with the
+/// verdict keepalived gives (a read error, a timeout, a body that does not hash to the digest),
+/// bodies that never end are cut at the body limit or the timeout with bounded memory, and a
+/// MISC_CHECK every 200 ms keeps running on time while the bad servers trickle and flood.
+#[test]
+fn http_get_against_servers_that_misbehave() {
+    if skip() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new("b");
+    let _bad = serve(&lab, "bad_http", &[PYTHON, "-c", BAD_HTTP, RS], 8112);
+    let at = |port: u16| format!("{RS}:{port}");
+    let with_digest = |d: [u8; 16]| http(vec![url("/", Some(200), Some(d))]);
+    let plain = || http(vec![url("/", Some(200), None)]);
+    let full_truncated = md5_of(&[b't'; 1000]);
+    let close_body = b"close-delimited body\n".repeat(20);
+    let mut cases: Vec<(&str, Checker, bool)> = vec![
+        // keepalived fails it through the digest only (it logs the length mismatch); we also
+        // fail it without one (src/check/http.rs: Failure::Truncated).
+        (
+            "truncated body, digest",
+            checker(with_digest(full_truncated), &at(8101)),
+            false,
+        ),
+        ("truncated body", checker(plain(), &at(8101)), false),
+        // keepalived's timeout is per read (each read waits up to connect_timeout), ours is
+        // for the whole attempt: a byte every 2 s fails both ways with a 1.5 s timeout.
+        ("a byte every 2 s", checker(plain(), &at(8102)), false),
+        ("endless body", checker(plain(), &at(8103)), false),
+        (
+            "endless body, digest",
+            checker(with_digest([0; 16]), &at(8103)),
+            false,
+        ),
+        ("endless chunks", checker(plain(), &at(8104)), false),
+        ("1 TB Content-Length", checker(plain(), &at(8105)), false),
+        ("endless headers", checker(plain(), &at(8106)), false),
+        ("reset mid-body", checker(plain(), &at(8107)), false),
+        ("accepts, never answers", checker(plain(), &at(8108)), false),
+        ("SSH greeting", checker(plain(), &at(8109)), false),
+        ("binary, no line end", checker(plain(), &at(8110)), false),
+        (
+            "chunked, digest of the raw body",
+            checker(with_digest(md5_of(CHUNKED_RAW)), &at(8111)),
+            true,
+        ),
+        (
+            "chunked, digest of the decoded body",
+            checker(with_digest(md5_of(CHUNKED_DECODED)), &at(8111)),
+            false,
+        ),
+        (
+            "HTTP/1.0 close-delimited, digest",
+            checker(with_digest(md5_of(&close_body)), &at(8112)),
+            true,
+        ),
+        (
+            "HTTP/1.0 close-delimited, wrong digest",
+            checker(with_digest(md5_of(b"close-delimited body\n")), &at(8112)),
+            false,
+        ),
+    ];
+    // Shorter than the slow server's 2 s between bytes, long enough for the floods to reach the
+    // 16 MiB limit on a busy machine.
+    for (_, c, _) in &mut cases {
+        c.conn.timeout = Duration::from_millis(1500);
+        c.delay_loop = Duration::from_secs(2);
+    }
+    let runs = lab.dir.join("runs");
+    let mut tick = checker(clock_script(&lab, &runs), "0.0.0.0:0");
+    tick.delay_loop = Duration::from_millis(200);
+    let tick_index = cases.len();
+    let mut all: Vec<Checker> = cases.iter().map(|(_, c, _)| c.clone()).collect();
+    all.push(tick);
+    let vss = one_per_server(all);
+    let (d, rss_before, rss_max, window) = in_netns(&lab.lb.0.clone(), || {
+        let mut d = Driver::new(&vss);
+        // Before the first attempts (1 s bootstrap): the baseline.
+        d.run_until(Duration::from_millis(900), |_| false);
+        let rss_before = rss_kib();
+        let mut rss_max = rss_before;
+        let mut sampled = Duration::ZERO;
+        let from = d.elapsed();
+        // Two rounds of every checker (at 1 s and 3 s, each up to 1.5 s).
+        d.run_until(Duration::from_millis(5500), |d| {
+            let t = d.elapsed();
+            if t >= sampled + Duration::from_millis(50) {
+                sampled = t;
+                rss_max = rss_max.max(rss_kib());
+            }
+            false
+        });
+        let to = d.elapsed();
+        (d, rss_before, rss_max, (from, to))
+    });
+    let log = d.show();
+    for (k, (name, _, up)) in cases.iter().enumerate() {
+        assert_eq!(d.exec.checks().is_up(0, k), *up, "{name}: events\n{log}");
+        let ev = d.events_of(k);
+        if *up {
+            assert!(ev.is_empty(), "{name}: events\n{log}");
+        } else {
+            assert_eq!(ev.len(), 1, "{name}: one down event\n{log}");
+            // The first attempt starts at 1 s and ends within its 1.5 s timeout.
+            let at = ev[0].0;
+            assert!(
+                at >= Duration::from_secs(1) && at <= Duration::from_millis(2700),
+                "{name}: down at {at:?}\n{log}"
+            );
+        }
+    }
+    // The slow, silent and garbage-then-silent servers are the timeouts: down at 2.5 s.
+    for k in [2, 9, 11] {
+        let at = d.events_of(k)[0].0;
+        assert!(
+            at >= Duration::from_millis(2450),
+            "{}: down at {at:?}, before its timeout\n{log}",
+            cases[k].0
+        );
+    }
+    // The reset, the SSH greeting and the truncated bodies are known at once.
+    for k in [0, 1, 8, 10] {
+        let at = d.events_of(k)[0].0;
+        assert!(
+            at < Duration::from_millis(1500),
+            "{}: down at {at:?}, not at once\n{log}",
+            cases[k].0
+        );
+    }
+    assert!(d.exec.checks().is_up(0, tick_index));
+    // The tick ran every 200 ms (+ its fork and exit) all along: no gap over 600 ms, where a
+    // loop blocked on the trickling server would show 2 s, on a silent one 1.5 s.
+    let times = uptimes(&runs);
+    let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let worst = gaps.iter().copied().fold(0.0, f64::max);
+    eprintln!(
+        "tick: {} runs in {:?}..{:?}, gaps max {worst:.3} s; RSS {rss_before} KiB -> max \
+         {rss_max} KiB",
+        times.len(),
+        window.0,
+        window.1
+    );
+    assert!(times.len() >= 20, "the tick ran {} times", times.len());
+    assert!(worst < 0.6, "the tick was late: gaps {gaps:?}");
+    // Three floods of 16 MiB each round, read through the executor's 1500-byte buffer.
+    assert!(
+        rss_max < rss_before + 4 * 1024,
+        "RSS grew from {rss_before} KiB to {rss_max} KiB"
+    );
+}
+
+/// DNS_CHECK against dnsmasq (authoritative for `example`, no upstream): keepalived's rule is
+/// the RCODE alone, so NOERROR passes with or without an answer, and NXDOMAIN (a name in the
+/// zone that does not exist) and REFUSED (a name outside it, and the default `SOA .`) fail.
+/// Killed, dnsmasq's port is unreachable: the checker that passed goes down after its retry.
+#[test]
+fn dns_check_against_dnsmasq() {
+    if skip() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dnsmasq = common::find_tool("dnsmasq")
+        .expect("dnsmasq is not installed: apt-get install -y dnsmasq-base (tests/setup.sh)");
+    let lab = Lab::new("d");
+    let dnsmasq = dnsmasq.display().to_string();
+    let listen = format!("--listen-address={RS}");
+    let server = serve(
+        &lab,
+        "dnsmasq",
+        &[
+            &dnsmasq,
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--conf-file=/dev/null",
+            "--pid-file=",
+            "--port=53",
+            &listen,
+            "--bind-interfaces",
+            "--auth-server=ns.example",
+            "--auth-zone=example",
+            "--host-record=www.example,192.0.2.80",
+            "--log-queries",
+            "--log-facility=-",
+        ],
+        53,
+    );
+    let dns = |qtype: u16, name: &str| {
+        CheckKind::Dns(DnsCheck {
+            qtype,
+            name: name.into(),
+        })
+    };
+    const A: u16 = 1;
+    const SOA: u16 = 6;
+    let ns = format!("{RS}:53");
+    let cases: Vec<(&str, Checker, bool)> = vec![
+        ("A www.example", checker(dns(A, "www.example"), &ns), true),
+        ("SOA example", checker(dns(SOA, "example."), &ns), true),
+        (
+            "SOA www.example: NOERROR, no answer",
+            checker(dns(SOA, "www.example"), &ns),
+            true,
+        ),
+        (
+            "A nothing.example: NXDOMAIN",
+            checker(dns(A, "nothing.example"), &ns),
+            false,
+        ),
+        (
+            "A www.test: REFUSED",
+            checker(dns(A, "www.test"), &ns),
+            false,
+        ),
+        (
+            "the default, SOA .: REFUSED",
+            checker(dns(SOA, "."), &ns),
+            false,
+        ),
+        (
+            "a host that is not there",
+            checker(dns(A, "www.example"), &format!("{NOBODY}:53")),
+            false,
+        ),
+    ];
+    let vss = one_per_server(cases.iter().map(|(_, c, _)| c.clone()).collect());
+    let n = cases.len();
+    let (d, before, killed_at) = in_netns(&lab.lb.0.clone(), move || {
+        let mut d = Driver::new(&vss);
+        // Two rounds (1 s and 2 s).
+        d.run_until(Duration::from_millis(2500), |_| false);
+        let before: Vec<bool> = (0..n).map(|k| d.exec.checks().is_up(0, k)).collect();
+        drop(server);
+        let killed_at = d.elapsed();
+        d.run_until(killed_at + Duration::from_secs(4), |d| {
+            (0..3).all(|k| !d.exec.checks().is_up(0, k))
+        });
+        (d, before, killed_at)
+    });
+    let log = d.show();
+    let queries = read_lossy(&lab.dir.join("dnsmasq.log"));
+    for (k, (name, _, up)) in cases.iter().enumerate() {
+        assert_eq!(before[k], *up, "{name}: events\n{log}dnsmasq:\n{queries}");
+    }
+    // Each passing checker goes down once dnsmasq is gone (ICMP port unreachable: refused):
+    // the failure, then the retry 300 ms later, within a delay_loop (1 s) of the kill.
+    let mut after = Duration::ZERO;
+    for (k, (name, _, _)) in cases.iter().enumerate().take(3) {
+        let ev = d.events_of(k);
+        assert_eq!(ev.len(), 1, "{name}: {log}dnsmasq:\n{queries}");
+        assert_eq!(ev[0].1, Event::RealServerDown { vs: 0, rs: k });
+        after = after.max(ev[0].0 - killed_at);
+    }
+    eprintln!("DNS_CHECK down {after:?} after dnsmasq was killed");
+    assert!(after <= Duration::from_millis(1600), "{after:?}\n{log}");
+    // dnsmasq was asked each question the checkers sent.
+    for q in [
+        "query[A] www.example",
+        "query[SOA] example",
+        "query[A] www.test",
+    ] {
+        assert!(queries.contains(q), "dnsmasq never saw {q}:\n{queries}");
     }
 }

@@ -4,7 +4,8 @@
 #
 #   tests/setup.sh demo   iproute2, ping (tests/demo.sh)
 #   tests/setup.sh all    also keepalived (the reference peer), tcpdump, nftables, shellcheck,
-#                         perl,
+#                         perl, python3-aiosmtpd and dnsmasq-base (the SMTP and DNS servers of the
+#                         checker tests; dnsmasq-base is the program without the system service),
 #                         qemu (system x86 and arm, user), busybox-static, kmod, cpio, file; rustfmt and
 #                         clippy (tests/run.sh, .ci/run). tests/cross.sh and the VM build add
 #                         their own toolchain targets and kernel package.
@@ -18,7 +19,8 @@ case "${1:-all}" in
 demo) pkgs=(iproute2 iputils-ping) ;;
 all)
     pkgs=(iproute2 iputils-ping keepalived tcpdump nftables shellcheck perl
-        qemu-system-x86 qemu-system-arm qemu-user-static busybox-static kmod cpio file python3-aiosmtpd)
+        qemu-system-x86 qemu-system-arm qemu-user-static busybox-static kmod cpio file python3-aiosmtpd
+        dnsmasq-base)
     ;;
 *)
     echo "usage: $0 [demo|all]" >&2

@@ -11,6 +11,7 @@ seeds=seeds
 rm -rf "$seeds"
 mkdir -p "$seeds"/{config,wire_ipv4,wire_vrrp,wire_arp,wire_ethernet,vrrp_check_in}
 mkdir -p "$seeds"/{netlink_link_events,netlink_link,netlink_addr,netlink_ack}
+mkdir -p "$seeds"/{check_http,check_smtp,check_dns,netlink_ipvs,netlink_genl}
 
 # The instance index of each capture in fuzz_targets/vrrp_check_in.rs's config.
 declare -A instance=([v2_pass_2vip]=0 [v2_noauth]=1 [v3_1s]=2 [v3_50ms]=3 [v3_unicast]=4
@@ -68,3 +69,34 @@ vrrp_instance VI_1 {
 }
 ~SEQ(ID, 1, 2, 5) vrrp_instance VI_$ID { interface eth0 ; virtual_router_id $ID }
 CONF
+
+# The checkers' dialogues. check_http: selector, chunk size, then the server's bytes.
+http() { printf '%b' "\\x$1\\x$2$3" >"$seeds/check_http/$4"; }
+http 00 00 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' length
+http 04 03 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n' chunked
+http 08 07 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' continue
+http 10 ff 'HTTP/1.0 404 Not Found\r\nServer: x\r\n\r\nclose-delimited' notfound
+http 1b 01 'HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip, chunked\r\n\r\n' nocontent
+http 00 10 'SSH-2.0-OpenSSH_9.2p1\r\n' garbage
+# check_smtp: chunk size, then the server's bytes.
+printf '\x00220 mx.example ESMTP\r\n250 mx.example\r\n221 bye\r\n' >"$seeds/check_smtp/plain"
+printf '\x05220-mx.example\r\n220 ESMTP\r\n250-mx\r\n250 8BITMIME\r\n221 bye\r\n' >"$seeds/check_smtp/multiline"
+printf '\x80220 mx\r\n554 no\r\n' >"$seeds/check_smtp/refused"
+# check_dns: query id, query type, then the datagram: dnsmasq's answer to "A www.example"
+# (192.0.2.80) and its REFUSED for "SOA .".
+dns() { xxd -r -p <<<"$1" >"$seeds/check_dns/$2"; }
+dns "beef0001""beef8580000100010000000003777777076578616d706c650000010001c00c000100010000000000040c000250" answer
+dns "12340006""1234818500010000000000000000060001" refused
+# netlink_ipvs: the family of the service (0 IPv4), then NEW_SERVICE and NEW_DEST as
+# src/netlink/ipvs.rs's tests write them (192.0.2.100 tcp 80 rr; 198.51.100.1:8080 DR weight 3).
+ipvs() { xxd -r -p <<<"$1" >"$seeds/netlink_ipvs/$2"; }
+ipvs "00""68000000250005000700000000000000010100005400018006000100020000000600020006000000140003
+00c0000264000000000000000000000000060004000050000007000600727200000c000700000000
+00ffffffff0800080000000000080009 00ffffffff" new_service
+ipvs "00""8c0000002500050009000000000000000501000030000180060001000200000006000200060000001400
+0300c000026400000000000000000000000006000400005000004800028014000100c6336401000000
+000000000000000000060002001f900000080003000300000008000400030000000800050000000000
+080006000000000006000b0002000000" new_dest
+# netlink_genl: the controller's answer for IPVS (id 0x25, version 1, maxattr 6).
+xxd -r -p >"$seeds/netlink_genl/newfamily" <<<"4000000010000000010000003930000001020000090002004950
+56530000000006000100250000000800030001000000080004000000000008000500060000 00"
