@@ -36,7 +36,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
-    env(name).map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: not a number")))
+    env(name).map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name}={v}: not a number"))
+    })
 }
 
 /// Median, p99 (nearest rank) and max of `v` in milliseconds, or "- - -".
@@ -46,7 +49,11 @@ fn stats(v: &mut [f64]) -> String {
     }
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
-    let med = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+    let med = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
     let i = ((0.99 * n as f64).ceil() as usize).clamp(1, n) - 1;
     format!("{med:.1} {:.1} {:.1}", v[i], v[n - 1])
 }
@@ -63,7 +70,10 @@ extern "C" fn on_signal(sig: libc::c_int) {
 }
 
 fn realtime_ns() -> i128 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
     i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
 }
@@ -78,7 +88,9 @@ fn vrrp_socket(iface: &str) -> libc::c_int {
         let index = libc::if_nametoindex(name.as_ptr());
         assert!(index > 0, "no interface {iface}");
         let mreq = libc::ip_mreqn {
-            imr_multiaddr: libc::in_addr { s_addr: u32::from_be_bytes([224, 0, 0, 18]).to_be() },
+            imr_multiaddr: libc::in_addr {
+                s_addr: u32::from_be_bytes([224, 0, 0, 18]).to_be(),
+            },
             imr_address: libc::in_addr { s_addr: 0 },
             imr_ifindex: index as libc::c_int,
         };
@@ -89,7 +101,11 @@ fn vrrp_socket(iface: &str) -> libc::c_int {
             (&mreq as *const libc::ip_mreqn).cast(),
             std::mem::size_of::<libc::ip_mreqn>() as libc::socklen_t,
         );
-        assert!(r == 0, "IP_ADD_MEMBERSHIP: {}", std::io::Error::last_os_error());
+        assert!(
+            r == 0,
+            "IP_ADD_MEMBERSHIP: {}",
+            std::io::Error::last_os_error()
+        );
         let one: libc::c_int = 1;
         let r = libc::setsockopt(
             fd,
@@ -98,7 +114,11 @@ fn vrrp_socket(iface: &str) -> libc::c_int {
             (&one as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         );
-        assert!(r == 0, "SO_TIMESTAMPNS: {}", std::io::Error::last_os_error());
+        assert!(
+            r == 0,
+            "SO_TIMESTAMPNS: {}",
+            std::io::Error::last_os_error()
+        );
         fd
     }
 }
@@ -107,7 +127,10 @@ fn vrrp_socket(iface: &str) -> libc::c_int {
 fn recv_stamp(fd: libc::c_int) -> Option<i128> {
     let mut buf = [0u8; 2048];
     let mut cbuf = [0u64; 64];
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
@@ -162,9 +185,17 @@ fn serve() {
     let vrrp = vrrp_socket(&iface);
     let mut fds: Vec<libc::pollfd> = listeners
         .iter()
-        .map(|l| libc::pollfd { fd: l.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+        .map(|l| libc::pollfd {
+            fd: l.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
         .collect();
-    fds.push(libc::pollfd { fd: vrrp, events: libc::POLLIN, revents: 0 });
+    fds.push(libc::pollfd {
+        fd: vrrp,
+        events: libc::POLLIN,
+        revents: 0,
+    });
     println!("serving {} ports, VRRP on {iface}", listeners.len());
 
     // Per real server (local address, port): the last accept.
@@ -279,6 +310,8 @@ fn start() {
     let words: Vec<&str> = cmd.split_whitespace().collect();
     let out = std::fs::File::create(&log).expect("LB_LOG");
     let t0 = Instant::now();
+    // The daemon outlives this helper (it is stopped by its pid file), so it is not waited for.
+    #[allow(clippy::zombie_processes)]
     std::process::Command::new(words[0])
         .args(&words[1..])
         .stdin(std::process::Stdio::null())
@@ -311,7 +344,11 @@ fn reload() {
     let timeout = Duration::from_secs(env_num("LB_TIMEOUT_S", 300));
     let mut buf = String::with_capacity(1 << 20);
     let t0 = Instant::now();
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0, "kill -HUP {pid}");
+    assert_eq!(
+        unsafe { libc::kill(pid, libc::SIGHUP) },
+        0,
+        "kill -HUP {pid}"
+    );
     let mut min = usize::MAX;
     loop {
         let (n, found) = read_ipvs(&mut buf, Some((&addr, &weight)));
