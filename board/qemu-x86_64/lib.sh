@@ -7,7 +7,9 @@
 #   vm_start NAME INITRD MAC [qemu netdev args...]   (the netdev must be id=n0)
 #                                boots a VM of architecture $VM_ARCH (x86_64 by
 #                                default, or aarch64; set it before each vm_start
-#                                to mix them on one segment)
+#                                to mix them on one segment); its memory is $VM_MEM MiB
+#                                (default 256) and, when $VM_SMP is set, it has
+#                                that many CPUs (default: qemu's one)
 #   vm_images ARCH               the image directory of build.sh --arch ARCH
 #   vm_wire SELF PEER            netdev args: a cable between two VMs
 #   vm_boot_wait NAME [TIMEOUT]  wait for the shell, switch it to command mode
@@ -110,7 +112,8 @@ vm_start() { # NAME INITRD MAC [netdev args...]
 	mkfifo "$d/$name.con.in" "$d/$name.con.out" "$d/$name.mon.in" "$d/$name.mon.out"
 	: >"$d/$name.console.log"
 	: >"$d/$name.monitor.log"
-	"$ARCH_QEMU" "${ARCH_MACHINE[@]}" -m "$VM_MEM" -nodefaults -display none -no-reboot \
+	# shellcheck disable=SC2086 # VM_SMP is one number or empty
+	"$ARCH_QEMU" "${ARCH_MACHINE[@]}" -m "$VM_MEM" ${VM_SMP:+-smp $VM_SMP} -nodefaults -display none -no-reboot \
 		-kernel "$ARCH_IMAGES/vmlinuz" -initrd "$initrd" \
 		-append "console=$ARCH_CONSOLE quiet loglevel=3 panic=-1 ${VM_APPEND:-}" \
 		-chardev "pipe,id=con,path=$d/$name.con" -serial chardev:con \
