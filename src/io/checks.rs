@@ -49,6 +49,11 @@ pub const MAX_IN_FLIGHT: usize = 256;
 /// Attempts started per wake-up; the rest start at the next turn of the loop.
 pub const MAX_STARTS_PER_WAKE: usize = 64;
 
+/// The time a wake-up may spend starting attempts (a connect to a local server runs the whole
+/// handshake inside the syscall): past it the rest start at the next turn, after the VRRP
+/// timers.
+const START_BUDGET: Duration = Duration::from_millis(2);
+
 /// Datagrams read per ready socket per wake-up (a raw ICMP socket hears every ICMP message).
 const MAX_RECV_PER_READY: usize = 8;
 
@@ -236,7 +241,11 @@ impl CheckExecutor {
             }
         }
         let mut started = 0;
-        while started < MAX_STARTS_PER_WAKE && !self.free.is_empty() {
+        let until = super::clock::now() + START_BUDGET;
+        while started < MAX_STARTS_PER_WAKE
+            && !self.free.is_empty()
+            && (started == 0 || super::clock::now() < until)
+        {
             let Some(id) = self.checks.pop_due(now) else {
                 break;
             };
