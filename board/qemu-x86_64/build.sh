@@ -186,7 +186,8 @@ if [ "$cargo_build" -eq 1 ]; then
 		say "cargo test --release --target $TARGET --test $t --no-run"
 		exe=$(cd "$REPO" && RUSTFLAGS="$test_rustflags" cargo test --quiet --release \
 			--target "$TARGET" --test "$t" --no-run --message-format=json |
-			sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+			sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | grep "/$t-[0-9a-f]*$" | tail -n 1)
+		# By name: cargo also lists the daemon's own binary, sometimes last.
 		[ -x "$exe" ] || die "cargo test --test $t built no executable"
 		install -m 755 "$exe" "$EXTRA/usr/lib/lab/$t"
 	done
