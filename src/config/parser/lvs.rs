@@ -1007,9 +1007,8 @@ const CHECK: &[(&str, Shape, CheckHandler, &[Kind])] = &[
         Shape::Value,
         |d, n, _| {
             let name = &n.words[1];
-            if name.len() > 253 || name.split('.').any(|l| l.len() > 63) {
-                return Err(n.err(format!("'{name}' is not a DNS name")));
-            }
+            crate::check::dns::valid_name(name)
+                .map_err(|why| n.err(format!("'{name}' is not a DNS name: {why}")))?;
             d.qname = name.clone();
             Ok(())
         },
@@ -1209,11 +1208,24 @@ impl CheckDraft {
                         u
                     })
                     .collect();
-                CheckKind::Http(HttpCheck {
+                let http = HttpCheck {
                     urls,
                     http11: self.http11,
                     connection_close: self.connection_close,
-                })
+                };
+                // The dialogue's request buffer is fixed: a path too long for it is refused
+                // here, not found failing at every check.
+                let default_host = dst.to_string();
+                if let Some(u) = (0..http.urls.len())
+                    .find(|&i| !crate::check::http::request_fits(&http, i, &default_host))
+                {
+                    return Err(err(format!(
+                        "url {} makes a request over {} bytes",
+                        http.urls[u].path,
+                        crate::check::http::MAX_REQUEST
+                    )));
+                }
+                CheckKind::Http(http)
             }
             Kind::Ssl => {
                 warn!(

@@ -330,3 +330,18 @@ fn seed_lvs_example_with_persistence_timeout_0_runs() {
     assert_eq!(v.real_servers.len(), 2);
     assert_eq!(v.real_servers[1].checkers[0].retry, 3);
 }
+
+#[test]
+fn checker_values_the_checkers_could_not_send_are_refused_at_load() {
+    let long = format!("/{}", "a".repeat(2100));
+    let e = err_of(&format!(
+        "virtual_server 192.0.2.10 80 {{\nprotocol TCP\nreal_server 192.0.2.20 80 {{\n\
+         HTTP_GET {{ url {{ path {long} }} }}\n}}\n}}\n"
+    ));
+    assert!(e.message.contains("makes a request over 2048 bytes"), "{e}");
+    let e = err_of(
+        "virtual_server 192.0.2.10 53 {\nprotocol UDP\nreal_server 192.0.2.20 53 {\n\
+         DNS_CHECK { name a..b }\n}\n}\n",
+    );
+    assert!(e.message.contains("is not a DNS name: empty label"), "{e}");
+}
