@@ -148,6 +148,13 @@ pub enum Outcome {
     Down(Failure),
 }
 
+impl From<Result<(), Failure>> for Outcome {
+    /// A checker's verdict: up (no weight of its own) or down with why.
+    fn from(v: Result<(), Failure>) -> Outcome {
+        v.map_or_else(Outcome::Down, |()| Outcome::Up(None))
+    }
+}
+
 /// What the load balancer must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {

@@ -285,65 +285,37 @@ impl CheckExecutor {
                         };
                         let n = n.min(check::udp::recv_len(u));
                         let v = check::udp::verdict(u, check::udp::Event::Reply(&self.rx[..n]));
-                        v.map_or_else(Outcome::Down, |()| Outcome::Up(None))
+                        v.into()
                     }
                     Err(e) => self.udp_outcome(vss, id, check::udp::Event::Error(e as i32)),
                 }
             }
             Io::Ping(fd, echo) => {
-                let mut verdict = None;
-                for _ in 0..MAX_RECV_PER_READY {
-                    match recvfrom::<SockaddrStorage>(fd.as_raw_fd(), &mut self.rx) {
-                        Ok((n, from)) => {
-                            let Some(src) = from.as_ref().and_then(ip_of) else {
-                                continue;
-                            };
-                            if let Some(v) = echo.reply(src, &self.rx[..n]) {
-                                verdict = Some(v);
-                                break;
-                            }
-                        }
-                        Err(Errno::EAGAIN) => break,
-                        Err(e) => {
-                            verdict = Some(Err(Failure::from_errno(e as i32)));
-                            break;
-                        }
-                    }
-                }
+                let verdict =
+                    read_verdict(fd, &mut self.rx, |from, bytes| echo.reply(from?, bytes));
                 match verdict {
                     None => return,
-                    Some(v) => v.map_or_else(Outcome::Down, |()| Outcome::Up(None)),
+                    Some(v) => v.into(),
                 }
             }
             Io::Dns(fd, qid) => {
                 let CheckKind::Dns(check) = &self.checks.config(vss, id).kind else {
                     return;
                 };
-                let mut verdict = None;
-                for _ in 0..MAX_RECV_PER_READY {
-                    match recv(fd.as_raw_fd(), &mut self.rx, MsgFlags::MSG_DONTWAIT) {
-                        Ok(n) => match check::dns::reply(check, *qid, &self.rx[..n]) {
-                            Err(f) if f.keep_waiting() => continue,
-                            r => {
-                                verdict = Some(r);
-                                break;
-                            }
-                        },
-                        Err(Errno::EAGAIN) => break,
-                        Err(e) => {
-                            verdict = Some(Err(Failure::from_errno(e as i32)));
-                            break;
-                        }
+                let verdict = read_verdict(fd, &mut self.rx, |_, bytes| {
+                    match check::dns::reply(check, *qid, bytes) {
+                        Err(f) if f.keep_waiting() => None,
+                        r => Some(r),
                     }
-                }
+                });
                 match verdict {
                     None => return,
-                    Some(v) => v.map_or_else(Outcome::Down, |()| Outcome::Up(None)),
+                    Some(v) => v.into(),
                 }
             }
             Io::Stream(_) => match self.drive_stream(vss, slot, poller, now) {
                 None => return,
-                Some(v) => v.map_or_else(Outcome::Down, |()| Outcome::Up(None)),
+                Some(v) => v.into(),
             },
             Io::Misc => return,
         };
@@ -497,9 +469,7 @@ impl CheckExecutor {
         event: check::udp::Event,
     ) -> Outcome {
         match &self.checks.config(vss, id).kind {
-            CheckKind::Udp(u) => {
-                check::udp::verdict(u, event).map_or_else(Outcome::Down, |()| Outcome::Up(None))
-            }
+            CheckKind::Udp(u) => check::udp::verdict(u, event).into(),
             _ => Outcome::Down(Failure::Timeout),
         }
     }
@@ -712,6 +682,28 @@ fn set_host(host: &mut String, conn: &Conn) {
 }
 
 /// The source address of a datagram.
+/// Reads up to [`MAX_RECV_PER_READY`] datagrams from `fd` and gives each, with its source, to
+/// `judge`: the first verdict it returns, a receive error, or `None` once the socket is drained
+/// (or the budget spent) without one.
+fn read_verdict(
+    fd: &OwnedFd,
+    rx: &mut [u8],
+    mut judge: impl FnMut(Option<IpAddr>, &[u8]) -> Option<Result<(), Failure>>,
+) -> Option<Result<(), Failure>> {
+    for _ in 0..MAX_RECV_PER_READY {
+        match recvfrom::<SockaddrStorage>(fd.as_raw_fd(), rx) {
+            Ok((n, from)) => {
+                if let Some(v) = judge(from.as_ref().and_then(ip_of), &rx[..n]) {
+                    return Some(v);
+                }
+            }
+            Err(Errno::EAGAIN) => return None,
+            Err(e) => return Some(Err(Failure::from_errno(e as i32))),
+        }
+    }
+    None
+}
+
 fn ip_of(a: &SockaddrStorage) -> Option<IpAddr> {
     if let Some(v4) = a.as_sockaddr_in() {
         Some(IpAddr::V4(v4.ip()))
