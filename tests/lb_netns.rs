@@ -177,6 +177,21 @@ exec cat \"$1\" >> {}\n",
     ] {
         assert!(text.lines().any(|l| l == want), "{want:?} in\n{text}");
     }
+    // When it answers again after the reload, the new checkers bring it back.
+    let _server = listener(&lab, 8080);
+    assert!(
+        poll_until(Duration::from_secs(8), || lab
+            .log_count("n1", "Adding service")
+            == 2),
+        "{}",
+        lab.log("n1")
+    );
+    assert!(
+        poll_until(Duration::from_secs(3), || lines(&log)
+            == ["down", "up", "down", "up"]),
+        "{:?}",
+        lines(&log)
+    );
     // VRRP never noticed.
     assert_eq!(lab.holders_now(VIP), ["n1"]);
     lab.check_alive();
