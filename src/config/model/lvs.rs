@@ -53,7 +53,7 @@ impl VirtualServer {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VsKey {
     Addr(SocketAddr),
     Fwmark(u32),

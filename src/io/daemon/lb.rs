@@ -140,16 +140,25 @@ impl Lb {
     /// failed until its checker says otherwise (keepalived does not re-add a failed server on
     /// reload either); what we programmed before is what the reconcile starts from.
     pub(super) fn adopt(&mut self, old: Lb, old_cfg: &Config, new_cfg: &Config) {
+        // By key and address: a reload of 10,000 real servers is not 10,000 searches of 10,000.
+        let old_vs: FnvHashMap<&VsKey, usize> = old_cfg
+            .virtual_servers
+            .iter()
+            .enumerate()
+            .map(|(k, vs)| (&vs.key, k))
+            .collect();
         for (v, vs) in new_cfg.virtual_servers.iter().enumerate() {
-            let Some(ov) = old_cfg.virtual_servers.iter().position(|o| o.key == vs.key) else {
+            let Some(&ov) = old_vs.get(&vs.key) else {
                 continue;
             };
+            let old_rs: FnvHashMap<std::net::SocketAddr, usize> = old_cfg.virtual_servers[ov]
+                .real_servers
+                .iter()
+                .enumerate()
+                .map(|(k, rs)| (rs.addr, k))
+                .collect();
             for (r, rs) in vs.real_servers.iter().enumerate() {
-                let old_rs = old_cfg.virtual_servers[ov]
-                    .real_servers
-                    .iter()
-                    .position(|o| o.addr == rs.addr);
-                if let Some(or) = old_rs {
+                if let Some(&or) = old_rs.get(&rs.addr) {
                     let alive = old.pool.is_alive(RsId {
                         vs: ov as u32,
                         rs: or as u32,
