@@ -12,6 +12,17 @@ use common::*;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A script named `name` in `dir` that appends its own name to `log` each time it runs; its
+/// path.
+fn recorder(dir: &std::path::Path, name: &str, log: &std::path::Path) -> String {
+    let p = dir.join(name);
+    write_script(
+        &p,
+        &format!("#!/bin/sh\necho {name} >> {}\n", log.display()),
+    );
+    p.display().to_string()
+}
+
 /// A process the test started; killed and reaped when dropped, also when the test fails.
 struct Killed(Child);
 
@@ -57,14 +68,7 @@ fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
     };
     let dir = lab.dir().to_path_buf();
     let log = dir.join("notify.log");
-    let script = |name: &str| {
-        let p = dir.join(name);
-        write_script(
-            &p,
-            &format!("#!/bin/sh\necho {name} >> {}\n", log.display()),
-        );
-        p.display().to_string()
-    };
+    let script = |name: &str| recorder(&dir, name, &log);
     let (up, down) = (script("up"), script("down"));
     // The lvs_notify_fifo's lines, copied out by its fifo script (which gets the FIFO's path).
     let fifo = dir.join("lvs.fifo");
@@ -337,14 +341,7 @@ fn omega_tells_the_scripts_at_stop() {
     };
     let dir = lab.dir().to_path_buf();
     let log = dir.join("notify.log");
-    let script = |name: &str| {
-        let p = dir.join(name);
-        write_script(
-            &p,
-            &format!("#!/bin/sh\necho {name} >> {}\n", log.display()),
-        );
-        p.display().to_string()
-    };
+    let script = |name: &str| recorder(&dir, name, &log);
     let (down, qdown) = (script("down"), script("quorum_down"));
     let server = listener(&lab, 8080);
     let conf = format!(
