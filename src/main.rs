@@ -45,12 +45,12 @@ fn options() -> Options {
     .optflag(
         "P",
         "vrrp",
-        "only run with VRRP subsystem (the only one here)",
+        "only run with VRRP subsystem (accepted; VRRP and the checkers share one process)",
     )
     .optflag(
         "C",
         "check",
-        "only run with health-checker subsystem (accepted, not built yet)",
+        "only run with health-checker subsystem (accepted, as -P)",
     )
     .optflag("l", "log-console", "log messages to local console")
     .optflag("D", "log-detail", "detailed log messages")
