@@ -169,8 +169,9 @@ fi
 # --- keepalived-rs (static) ---------------------------------------------------
 if [ "$cargo_build" -eq 1 ]; then
 	rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
-	say "cargo build --release --target $TARGET"
-	(cd "$REPO" && cargo build --quiet --release --target "$TARGET")
+	say "cargo build --release --target $TARGET (the flags of tests/cross.sh)"
+	flags=$("$REPO/tests/cross.sh" flags "$arch")
+	(cd "$REPO" && RUSTFLAGS="$flags" cargo build --quiet --release --target "$TARGET")
 fi
 [ -x "$BIN" ] || die "missing $BIN (cargo build --release --target $TARGET)"
 

@@ -227,7 +227,7 @@ impl Ipvs {
             dests.push(Dest::parse(m, ipv6).map_err(invalid_data)?);
             Ok(())
         })?;
-        dests.sort_unstable_by_key(|d| (d.addr, d.port));
+        crate::ipvs::sort_dests(&mut dests);
         Ok(dests)
     }
 

@@ -69,6 +69,11 @@ fn dest_key(d: &Dest) -> (std::net::IpAddr, u16) {
     (d.addr, d.port)
 }
 
+/// Destinations in the order [`Table`] and [`reconcile`] rely on: by (address, port).
+pub fn sort_dests(dests: &mut [Dest]) {
+    dests.sort_unstable_by_key(dest_key);
+}
+
 impl Table {
     /// A table of `services`, sorted; the same service or the same destination of one service
     /// twice is an error.
@@ -80,7 +85,7 @@ impl Table {
             }
         }
         for vs in &mut services {
-            vs.dests.sort_unstable_by_key(dest_key);
+            sort_dests(&mut vs.dests);
             for w in vs.dests.windows(2) {
                 if dest_key(&w[0]) == dest_key(&w[1]) {
                     return Err(TableError::DuplicateDest(vs.service.key, w[0]));
