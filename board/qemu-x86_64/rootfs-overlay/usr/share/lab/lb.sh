@@ -16,7 +16,12 @@
 #   . /usr/share/lab/lib.sh; . /usr/share/lab/lb.sh
 #   lb_setup                      modules, bridge, client, forwarding, cleanup trap
 #   lb_server NAME ADDR           a namespace on the bridge
-#   lb_httpd NAME ADDR PORT       start its httpd (again: "revive")
+#   lb_veth NAME IFACE ADDR HOST  one more link for namespace NAME: IFACE = ADDR/24
+#                                 there, HOST (up, no address) in the root namespace
+#   lb_httpd NAME ADDR PORT [LOG] start its httpd (again: "revive"); with LOG, its
+#                                 stderr goes there with -vvv: "IP:PORT: connected"
+#                                 per accepted connection, so a test can count who
+#                                 connected (TCP_CHECK or HTTP_GET alike)
 #   lb_kill NAME                  kill its httpd (connections are refused at once)
 #   lb_in NAME CMD...             run CMD in namespace NAME
 #   lb_get URL                    one request from the client: the page, or nothing
@@ -24,6 +29,9 @@
 #   lb_tally, lb_count NAME       who answered them: "NAME COUNT" lines; NAME's count
 #   lb_dests VIP PORT [PROTO]     the service's lines of /proc/net/ip_vs as
 #                                 "ADDR:PORT FWD WEIGHT ACTIVE INACT", in kernel order
+#                                 (IPVS is per network namespace: with LB_NS=NAME,
+#                                 lb_dests, lb_dest_list, lb_has_service and lb_weight
+#                                 read namespace NAME's table)
 #   lb_has_service VIP PORT       /proc/net/ip_vs lists the service
 #   lb_weight VIP PORT ADDR RPORT the destination's weight ("" when absent)
 #   lb_time_dest gone|there ADDR RPORT SECS [WEIGHT]   wait until a destination
@@ -65,20 +73,23 @@ lb_ns() { # NAME ADDR HOST
 		sleep 0.1
 		_lb_i=$((_lb_i + 1))
 	done
+	lb_veth "$1" eth0 "$2" "$3" && lb_in "$1" ip link set lo up
+}
+
+lb_veth() { # NAME IFACE ADDR HOST
 	# busybox ip ignores "peer name": the peer is the one veth* left in the root
 	# namespace (every earlier one was moved away right after creation).
-	ip link add "$3" type veth || return 1
+	ip link add "$4" type veth || return 1
 	_lb_peer=
 	for _lb_dev in /sys/class/net/veth*; do
 		[ -e "$_lb_dev" ] && _lb_peer=${_lb_dev##*/}
 	done
 	[ -n "$_lb_peer" ] || return 1
 	ip link set "$_lb_peer" netns "$(lb_pid "$1")" &&
-		lb_in "$1" ip link set "$_lb_peer" name eth0 &&
-		lb_in "$1" ip addr add "$2/24" dev eth0 &&
-		lb_in "$1" ip link set eth0 up &&
-		lb_in "$1" ip link set lo up &&
-		ip link set "$3" up
+		lb_in "$1" ip link set "$_lb_peer" name "$2" &&
+		lb_in "$1" ip addr add "$3/24" dev "$2" &&
+		lb_in "$1" ip link set "$2" up &&
+		ip link set "$4" up
 }
 
 lb_server() { # NAME ADDR
@@ -89,8 +100,13 @@ lb_server() { # NAME ADDR
 		echo "served by $1" >"$LB_DIR/www-$1/index.html"
 }
 
-lb_httpd() { # NAME ADDR PORT
-	nsenter -t "$(lb_pid "$1")" -n busybox httpd -f -p "$2:$3" -h "$LB_DIR/www-$1" &
+lb_httpd() { # NAME ADDR PORT [LOG]
+	if [ -n "${4:-}" ]; then
+		nsenter -t "$(lb_pid "$1")" -n busybox httpd -f -vvv -p "$2:$3" -h "$LB_DIR/www-$1" \
+			2>>"$4" &
+	else
+		nsenter -t "$(lb_pid "$1")" -n busybox httpd -f -p "$2:$3" -h "$LB_DIR/www-$1" &
+	fi
 	echo "$!" >"$LB_DIR/$1.httpd"
 	# Bounded: listening within 5 s.
 	_lb_i=0
@@ -118,7 +134,8 @@ lb_setup() {
 }
 
 lb_cleanup() {
-	for f in "$LB_DIR"/*.httpd "$LB_DIR"/*.ns; do
+	# *.pid: daemons a scenario started in the namespaces (their pidfiles).
+	for f in "$LB_DIR"/*.pid "$LB_DIR"/*.httpd "$LB_DIR"/*.ns; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	for _lb_dev in /sys/class/net/h-*; do
@@ -160,21 +177,31 @@ lb_count() { # NAME
 	grep -cx "$1" "$LB_DIR/traffic"
 }
 
+# /proc/net/ip_vs of the root namespace, or of namespace $LB_NS when set (the
+# file shows the table of the reader's network namespace).
+lb_table() {
+	if [ -n "${LB_NS:-}" ]; then
+		lb_in "$LB_NS" cat /proc/net/ip_vs
+	else
+		cat /proc/net/ip_vs
+	fi
+}
+
 # The destinations of service VIP:PORT in /proc/net/ip_vs, in the kernel's order:
 # "ADDR:PORT FORWARD WEIGHT ACTIVECONN INACTCONN".
 lb_dests() { # VIP PORT [PROTO]
 	_lb_key="${3:-TCP}  $(lb_hex "$1"):$(printf %04X "$2") "
-	awk -v key="$_lb_key" '
+	lb_table | awk -v key="$_lb_key" '
 		index($0, key) == 1 { on = 1; next }
 		/^[A-Z]/ { on = 0 }
-		on && $1 == "->" { print $2, $3, $4, $5, $6 }' /proc/net/ip_vs |
+		on && $1 == "->" { print $2, $3, $4, $5, $6 }' |
 		while read -r ap fwd w act inact; do
 			echo "$(lb_unhex "${ap%:*}"):$(printf %d "0x${ap#*:}") $fwd $w $act $inact"
 		done
 }
 
 lb_has_service() { # VIP PORT [PROTO]
-	grep -q "^${3:-TCP}  $(lb_hex "$1"):$(printf %04X "$2") " /proc/net/ip_vs
+	lb_table | grep -q "^${3:-TCP}  $(lb_hex "$1"):$(printf %04X "$2") "
 }
 
 lb_weight() { # VIP PORT ADDR RPORT
