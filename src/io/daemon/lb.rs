@@ -73,7 +73,7 @@ impl Lb {
         let local = match rtnl.all_ipv4_addrs() {
             Ok(a) => a,
             Err(e) => {
-                error!("ha_suspend: cannot read the host's addresses: {e}");
+                lb_error!("ha_suspend: cannot read the host's addresses: {e}");
                 Vec::new()
             }
         };
@@ -102,7 +102,7 @@ impl Lb {
             if before != after {
                 let vs = &config.virtual_servers[h.vs];
                 let verb = if after { "Activating" } else { "Deactivating" };
-                info!("{verb} healthcheckers for VS {} (ha_suspend)", vs.show());
+                lb_info!("{verb} healthcheckers for VS {} (ha_suspend)", vs.show());
                 self.checks.set_suspended(h.vs, !after, now);
             }
         }
@@ -117,20 +117,20 @@ impl Lb {
         self.ipvs = match Ipvs::open() {
             Ok(mut i) => {
                 if config.global.lvs_flush {
-                    info!("lvs_flush: emptying the kernel's IPVS table");
+                    lb_info!("lvs_flush: emptying the kernel's IPVS table");
                     apply(&mut i, &[Op::Flush]);
                 }
                 Some(i)
             }
             Err(OpenError::NoIpvs) => {
-                warn!(
+                lb_warn!(
                     "The kernel has no IPVS: virtual servers are checked and notified, \
                      not programmed"
                 );
                 None
             }
             Err(OpenError::Io(e)) => {
-                error!("IPVS: {e}: virtual servers are checked and notified, not programmed");
+                lb_error!("IPVS: {e}: virtual servers are checked and notified, not programmed");
                 None
             }
         };
@@ -225,7 +225,7 @@ impl Lb {
             }
         }
         Table::new(services).unwrap_or_else(|e| {
-            error!("IPVS table: {e}");
+            lb_error!("IPVS table: {e}");
             Table::default()
         })
     }
@@ -247,7 +247,7 @@ impl Lb {
         // what we programmed is it.
         let ops = if self.stale {
             let current = ipvs.dump().unwrap_or_else(|e| {
-                error!("IPVS: cannot read the kernel's table: {e}");
+                lb_error!("IPVS: cannot read the kernel's table: {e}");
                 Table::default()
             });
             reconcile(&desired, &self.programmed, &current)
@@ -282,12 +282,12 @@ fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op]) -> bool {
     match ipvs.apply(ops) {
         Ok(failures) => {
             for f in &failures {
-                error!("{f}");
+                lb_error!("{f}");
             }
             failures.is_empty()
         }
         Err(e) => {
-            error!("IPVS: {e}");
+            lb_error!("IPVS: {e}");
             false
         }
     }
@@ -445,7 +445,7 @@ impl Daemon {
                 };
                 let prep = if up { "to" } else { "from" };
                 let (rs_name, vs_name) = (show_rs(rs.addr), vs.show());
-                info!("{verb} {rs_name} {prep} VS {vs_name}");
+                lb_info!("{verb} {rs_name} {prep} VS {vs_name}");
                 let state = if up { "UP" } else { "DOWN" };
                 let line = format!("RS {rs_name} {vs_name} {state}\n");
                 self.hooks.fifos.announce_lvs(&line);
@@ -461,9 +461,9 @@ impl Daemon {
                 let (q, h) = (vs.quorum, vs.hysteresis);
                 let vs_name = vs.show();
                 if up {
-                    info!("Gained quorum {q}+{h} <= {weight} for VS {vs_name}");
+                    lb_info!("Gained quorum {q}+{h} <= {weight} for VS {vs_name}");
                 } else {
-                    info!("Lost quorum {q}-{h} > {weight} for VS {vs_name}");
+                    lb_info!("Lost quorum {q}-{h} > {weight} for VS {vs_name}");
                 }
                 let state = if up { "UP" } else { "DOWN" };
                 self.hooks
