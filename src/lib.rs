@@ -23,9 +23,34 @@ macro_rules! debug {
     ($($t:tt)*) => { $crate::logf::debug(format_args!($($t)*)) };
 }
 
+// The load balancer's lines (checkers, pools, IPVS, ha_suspend): keepalived's checker process
+// logs them, so they carry its syslog ident (`logf::CHECKERS`, the records' target).
+#[cfg(feature = "lb")]
+macro_rules! lb_error {
+    ($($t:tt)*) => { $crate::logf::checker(log::Level::Error, format_args!($($t)*)) };
+}
+#[cfg(feature = "lb")]
+macro_rules! lb_warn {
+    ($($t:tt)*) => { $crate::logf::checker(log::Level::Warn, format_args!($($t)*)) };
+}
+#[cfg(feature = "lb")]
+macro_rules! lb_info {
+    ($($t:tt)*) => { $crate::logf::checker(log::Level::Info, format_args!($($t)*)) };
+}
+
 /// The functions behind the logging macros: the only `log` call sites of the library.
 pub mod logf {
     use core::fmt::Arguments;
+
+    /// The target of the load balancer's records, which the logger writes as their syslog
+    /// ident (keepalived 2.2.7's checker process's); every other record is `Keepalived_vrrp`'s.
+    pub const CHECKERS: &str = "Keepalived_healthcheckers";
+
+    #[cfg(feature = "lb")]
+    #[inline(never)]
+    pub fn checker(level: log::Level, a: Arguments) {
+        log::log!(target: CHECKERS, level, "{a}");
+    }
 
     #[inline(never)]
     pub fn error(a: Arguments) {

@@ -45,12 +45,12 @@ fn options() -> Options {
     .optflag(
         "P",
         "vrrp",
-        "only run with VRRP subsystem (accepted; VRRP and the checkers share one process)",
+        "only run with VRRP subsystem (no checker, no IPVS)",
     )
     .optflag(
         "C",
         "check",
-        "only run with health-checker subsystem (accepted, as -P)",
+        "only run with health-checker subsystem (no VRRP)",
     )
     .optflag("l", "log-console", "log messages to local console")
     .optflag("D", "log-detail", "detailed log messages")
@@ -68,16 +68,18 @@ fn options() -> Options {
         "use specified pidfile for parent process",
         "FILE",
     )
+    // keepalived's VRRP and checker children write their ids to these; our one process
+    // writes its own id to each while that subsystem runs.
     .optopt(
         "r",
         "vrrp_pid",
-        "use specified pidfile for VRRP child process (accepted)",
+        "also write the pid to FILE while VRRP runs",
         "FILE",
     )
     .optopt(
         "c",
         "checkers_pid",
-        "use specified pidfile for checkers child process (accepted)",
+        "also write the pid to FILE while checkers run",
         "FILE",
     )
     // `-tFILE`, `-t FILE` (FILE not starting with '-') or `--config-test=FILE`: the file to
@@ -190,7 +192,13 @@ fn main() -> ExitCode {
         };
         return ExitCode::from(code);
     }
-    if config.instances.is_empty() {
+    // -P and -C as keepalived: each turns the other subsystem off (both: nothing runs). -t
+    // checks the whole file whatever they say, as keepalived's does.
+    let only = io::Subsystems {
+        vrrp: !m.opt_present("check"),
+        checkers: !m.opt_present("vrrp"),
+    };
+    if only.vrrp && config.instances.is_empty() {
         keepalived_rs::logf::warn(format_args!(
             "No VRRP instances configured in {}",
             conf.display()
@@ -200,7 +208,13 @@ fn main() -> ExitCode {
         m.opt_str("pid")
             .unwrap_or_else(|| DEFAULT_PIDFILE.to_string()),
     );
-    let code = io::run(config, &conf, &pidfile, !m.opt_present("dont-fork"));
+    let (vrrp_pid, checkers_pid) = (m.opt_str("vrrp_pid"), m.opt_str("checkers_pid"));
+    let pidfiles = io::PidFiles {
+        main: &pidfile,
+        vrrp: vrrp_pid.as_deref().map(std::path::Path::new),
+        checkers: checkers_pid.as_deref().map(std::path::Path::new),
+    };
+    let code = io::run(config, &conf, &pidfiles, only, !m.opt_present("dont-fork"));
     ExitCode::from(code)
 }
 

@@ -240,7 +240,14 @@ fn phase_daemon() {
         windows
     });
 
-    let code = keepalived_rs::io::run(config, &conf_path, &dir.join("n1.pid"), false);
+    let pid = dir.join("n1.pid");
+    let pidfiles = keepalived_rs::io::PidFiles {
+        main: &pid,
+        vrrp: None,
+        checkers: None,
+    };
+    let all = keepalived_rs::io::Subsystems::ALL;
+    let code = keepalived_rs::io::run(config, &conf_path, &pidfiles, all, false);
     COUNTED.with(|c| c.set(false));
     let windows = helper.join().expect("helper thread");
     assert_eq!(code, 0, "io::run exit code");

@@ -313,3 +313,114 @@ fn config_check_script_security_needs_a_script_user() {
         assert_eq!(code, 5, "real keepalived -t on\n{conf}");
     }
 }
+
+/// A virtual server with a keyword nobody knows: `-t` exits 5 for it.
+const BAD_VIRTUAL_SERVER: &str = "\
+virtual_server 192.0.2.100 80 {
+    no_such_keyword 1
+    real_server 192.0.2.3 80 {
+        TCP_CHECK {
+        }
+    }
+}
+";
+
+/// `-t` checks the whole file whatever `-P` and `-C` say (keepalived's validate_config checks
+/// both parts), and the exit code is the same with them.
+#[test]
+fn config_check_ignores_vrrp_only_and_check_only() {
+    let bad_vs = format!("{GOOD}{BAD_VIRTUAL_SERVER}");
+    let bad_vrrp = GOOD.replace("virtual_router_id 51", "virtual_router_id 300");
+    for (conf, flags, want) in [
+        (GOOD, &["-P"][..], 0),
+        (GOOD, &["-C"], 0),
+        (GOOD, &["-P", "-C"], 0),
+        (bad_vs.as_str(), &["-P"], 5),
+        (bad_vs.as_str(), &["--vrrp"], 5),
+        (bad_vrrp.as_str(), &["-C"], 5),
+        (bad_vrrp.as_str(), &["--check"], 5),
+    ] {
+        let o = check_with(conf, |p| {
+            let mut a: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            a.extend(["-t".into(), "-f".into(), p.into()]);
+            a
+        });
+        assert_eq!(o.status.code(), Some(want), "{flags:?}\n{}", text(&o));
+    }
+}
+
+/// `-h` says what `-P`, `-C`, `-r` and `-c` do here (no longer "accepted").
+#[test]
+fn help_describes_the_subsystem_and_child_pidfile_flags() {
+    if common::baseline() {
+        return;
+    }
+    let h = run(&["-h"]);
+    // getopts wraps the descriptions.
+    let out = String::from_utf8_lossy(&h.stdout);
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "-P, --vrrp only run with VRRP subsystem (no checker, no IPVS)",
+        "-C, --check only run with health-checker subsystem (no VRRP)",
+        "-r, --vrrp_pid FILE also write the pid to FILE while VRRP runs",
+        "-c, --checkers_pid FILE also write the pid to FILE while checkers run",
+    ] {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
+    assert!(!out.contains("(accepted"), "{out}");
+}
+
+/// `-P` and `-C` together turn both subsystems off: like keepalived, the daemon says it has
+/// nothing to run and stays up (its pidfile written, the VRRP and checker ones not) until
+/// SIGTERM, then exits 0. Runs in the current network namespace: it opens no VRRP socket.
+#[test]
+fn vrrp_only_and_check_only_together_run_nothing() {
+    let dir = std::env::temp_dir().join(format!(
+        "kt-cli-pc-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("k.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{GOOD}{}",
+            BAD_VIRTUAL_SERVER.replace("    no_such_keyword 1\n", "")
+        ),
+    )
+    .unwrap();
+    let (main, vrrp, check) = (
+        dir.join("k.pid"),
+        dir.join("vrrp.pid"),
+        dir.join("check.pid"),
+    );
+    let log = std::fs::File::create(dir.join("log")).unwrap();
+    let mut child = Command::new(Daemon::Rs.program())
+        .args(["-P", "-C", "-n", "-l", "-G", "-f"])
+        .arg(&conf)
+        .arg("-p")
+        .arg(&main)
+        .arg("-r")
+        .arg(&vrrp)
+        .arg("-c")
+        .arg(&check)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let up = common::poll_until(std::time::Duration::from_secs(5), || main.exists());
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    let status = child.wait().unwrap();
+    let log = common::read_lossy(&dir.join("log"));
+    let child_pidfiles = (vrrp.exists(), check.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(up, "no pidfile\n{log}");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("keepalived has no configuration to run"),
+        "{log}"
+    );
+    assert_eq!(child_pidfiles, (false, false), "{log}");
+}

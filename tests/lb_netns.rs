@@ -61,6 +61,152 @@ fn listener(lab: &Lab, port: u16) -> Killed {
     Killed(child)
 }
 
+/// A TCP listener on the client host that appends a line to `accepts` for each connection.
+fn counting_listener(lab: &Lab, port: u16, accepts: &std::path::Path) -> Killed {
+    let code = format!(
+        "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+         s.bind(('192.0.2.3',{port}))\ns.listen(64)\nwhile True:\n    c,a=s.accept()\n    \
+         open('{}','a').write(a[0]+'\\n')\n    c.close()\n",
+        accepts.display()
+    );
+    let child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.netns("c"),
+            "/usr/bin/python3",
+            "-c",
+            &code,
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let up = poll_until(Duration::from_secs(5), || {
+        Command::new("ip")
+            .args(["netns", "exec", &lab.netns("c"), "ss", "-ltn"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(":{port}")))
+    });
+    assert!(up, "the listener on port {port} is up");
+    Killed(child)
+}
+
+/// The pid in the file `-r` (`what` "vrrp") or `-c` ("check") named for the latest router of
+/// `node` (tests/common's `Lab::start` passes both), None when there is no such file.
+fn child_pidfile(lab: &Lab, node: &str, what: &str) -> Option<i32> {
+    let path = lab.conf_path(node).with_extension(format!("{what}.pid"));
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// `-P`: VRRP runs (the router becomes master) and the virtual servers are ignored: the real
+/// server sees no checker connection, IPVS is not looked for, and the log says why, once,
+/// also across a reload. The VRRP pidfile holds the daemon's pid, the checker one is absent.
+#[test]
+fn vrrp_only_runs_no_checker_and_touches_no_ipvs() {
+    let Some(mut lab) = Lab::new("lb_vrrp_only", 1) else {
+        return;
+    };
+    let accepts = lab.dir().join("accepts");
+    let _server = counting_listener(&lab, 8080, &accepts);
+    let conf = format!(
+        "{}\nvirtual_server 192.0.2.100 80 {{\n    delay_loop 1\n    lb_kind NAT\n    \
+         protocol TCP\n    real_server 192.0.2.3 8080 {{\n        TCP_CHECK {{\n            \
+         connect_timeout 1\n        }}\n    }}\n}}\n",
+        Vrrp::v3(100, "0.2").conf()
+    );
+    lab.start_with("n1", Daemon::Rs, &conf, &["-P"]);
+    lab.wait_holders(VIP, &["n1"], Duration::from_secs(10), "n1 is master");
+    // delay_loop 1: a checker would have connected twice by now.
+    std::thread::sleep(Duration::from_millis(2500));
+    lab.signal("n1", nix::sys::signal::Signal::SIGHUP);
+    assert!(poll_until(Duration::from_secs(3), || lab
+        .log("n1")
+        .contains("Reload done")));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        lines(&accepts).is_empty(),
+        "checker connections: {:?}\n{}",
+        lines(&accepts),
+        lab.log("n1")
+    );
+    let log = lab.log("n1");
+    assert_eq!(
+        lab.log_count("n1", "-P: the health checkers are not run"),
+        1,
+        "{log}"
+    );
+    // Without -P this kernel (no IPVS) makes the daemon say so (the test above).
+    assert_eq!(lab.log_count("n1", "The kernel has no IPVS"), 0, "{log}");
+    assert_eq!(child_pidfile(&lab, "n1", "vrrp"), Some(lab.pid("n1")));
+    assert_eq!(child_pidfile(&lab, "n1", "check"), None);
+    assert_eq!(lab.holders_now(VIP), ["n1"]);
+    lab.check_alive();
+}
+
+/// `-C`: no VRRP instance runs (no advert: a lower-priority peer becomes and stays master; no
+/// multicast group joined), and the checkers run; `ha_suspend` follows whether the virtual
+/// server's address is on the host, as in keepalived's checker process. The checker pidfile
+/// holds the daemon's pid, the VRRP one is absent.
+#[test]
+fn check_only_runs_checkers_and_no_vrrp() {
+    let Some(mut lab) = Lab::new("lb_check_only", 2) else {
+        return;
+    };
+    let dir = lab.dir().to_path_buf();
+    let check = dir.join("check");
+    let runs = dir.join("runs");
+    write_script(&check, "#!/bin/sh\necho run >> \"$1\"\nexit 0\n");
+    let conf = format!(
+        "{}\nvirtual_server 192.0.2.200 80 {{\n    delay_loop 1\n    lb_kind DR\n    \
+         protocol TCP\n    ha_suspend\n    real_server 192.0.2.3 80 {{\n        \
+         MISC_CHECK {{\n            misc_path \"{} {}\"\n        }}\n    }}\n}}\n",
+        Vrrp::v3(100, "0.2").conf(),
+        check.display(),
+        runs.display()
+    );
+    lab.start_with("n1", Daemon::Rs, &conf, &["-C"]);
+    lab.start("n2", Daemon::Rs, &Vrrp::v3(90, "0.2").conf());
+    // n1's priority 100 would preempt n2 if it sent anything.
+    lab.wait_holders(VIP, &["n2"], Duration::from_secs(10), "n2 is master");
+    lab.hold_holders(VIP, &["n2"], Duration::from_secs(2), "n1 sends no advert");
+    let maddr = lab.ip_in("n1", &["maddr", "show", "dev", "eth0"]);
+    assert!(
+        !maddr.contains("224.0.0.18"),
+        "n1 joined VRRP's group:\n{maddr}"
+    );
+    // ha_suspend: 192.0.2.200 is not on n1, its checker waits.
+    assert!(lines(&runs).is_empty(), "{}", lab.log("n1"));
+    lab.ip_in("n1", &["addr", "add", "192.0.2.200/32", "dev", "eth0"]);
+    assert!(
+        poll_until(Duration::from_secs(5), || lines(&runs).len() >= 2),
+        "the checker runs once the address is local: {}",
+        lab.log("n1")
+    );
+    assert!(
+        lab.log("n1").contains("Activating healthcheckers for VS"),
+        "{}",
+        lab.log("n1")
+    );
+    lab.ip_in("n1", &["addr", "del", "192.0.2.200/32", "dev", "eth0"]);
+    assert!(
+        poll_until(Duration::from_secs(3), || lab
+            .log("n1")
+            .contains("Deactivating healthcheckers for VS")),
+        "{}",
+        lab.log("n1")
+    );
+    assert_eq!(
+        lab.log_count("n1", "-C: VRRP is not run"),
+        1,
+        "{}",
+        lab.log("n1")
+    );
+    assert_eq!(lab.log_count("n1", "Entering"), 0, "{}", lab.log("n1"));
+    assert_eq!(child_pidfile(&lab, "n1", "check"), Some(lab.pid("n1")));
+    assert_eq!(child_pidfile(&lab, "n1", "vrrp"), None);
+    lab.check_alive();
+}
+
 #[test]
 fn tcp_check_removes_and_restores_a_real_server_without_ipvs() {
     let Some(mut lab) = Lab::new("lb_tcp", 1) else {

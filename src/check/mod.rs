@@ -449,17 +449,19 @@ impl Checks {
             c.retry_it = 0;
             match outcome {
                 Outcome::Up(_) if !c.is_up || !c.has_run => {
-                    info!("{} to {} success.", c.keyword, c.dst);
+                    lb_info!("{} to {} success.", c.keyword, c.dst);
                     new_state = Some(true);
                 }
                 Outcome::Down(f) if c.is_up || !c.has_run => {
                     if had_retries {
-                        info!(
+                        lb_info!(
                             "{} on service {} failed after {} retries ({f}).",
-                            c.keyword, c.dst, c.retry
+                            c.keyword,
+                            c.dst,
+                            c.retry
                         );
                     } else {
-                        info!("{} on service {} failed ({f}).", c.keyword, c.dst);
+                        lb_info!("{} on service {} failed ({f}).", c.keyword, c.dst);
                     }
                     new_state = Some(false);
                 }
@@ -470,9 +472,12 @@ impl Checks {
             c.retry_it += 1;
             if c.log_all_failures {
                 if let Outcome::Down(f) = outcome {
-                    info!(
+                    lb_info!(
                         "{} to {} failed ({f}), retry {}/{}.",
-                        c.keyword, c.dst, c.retry_it, c.retry
+                        c.keyword,
+                        c.dst,
+                        c.retry_it,
+                        c.retry
                     );
                 }
             }

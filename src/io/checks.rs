@@ -587,7 +587,7 @@ impl CheckExecutor {
                 match r {
                     Ok(()) => Ok((Io::Misc, None)),
                     Err(e) => {
-                        warn!("MISC_CHECK {}: {e}", m.path.line);
+                        lb_warn!("MISC_CHECK {}: {e}", m.path.line);
                         self.free.push(slot);
                         self.checks
                             .done(id, Outcome::Down(Failure::NotStarted), now);
@@ -623,7 +623,7 @@ impl CheckExecutor {
             }
             Err(e) => {
                 // keepalived: "fail to create socket. Rescheduling." after delay_loop.
-                warn!("{} to {}: {e}; rescheduling", c.kind.keyword(), conn.dst);
+                lb_warn!("{} to {}: {e}; rescheduling", c.kind.keyword(), conn.dst);
                 self.free.push(slot);
                 self.checks.postpone(id, now + delay_loop);
             }
@@ -649,7 +649,7 @@ fn start_ping(conn: &Conn, seq_no: u16, which: &mut IcmpSock) -> io::Result<(Io,
             }
             Err(e) => {
                 let fd = socket(af, SockType::Raw, flags, proto).map_err(|_| e)?;
-                info!("PING_CHECK: no ICMP datagram socket ({e}), using a raw one");
+                lb_info!("PING_CHECK: no ICMP datagram socket ({e}), using a raw one");
                 *which = IcmpSock::Raw;
                 raw = true;
                 fd

@@ -12,7 +12,7 @@ use super::poller::{Poller, Token};
 use super::rtnl::{Event, LinkMonitor, Rtnl};
 use super::signals::{Request, Signals};
 use super::vrrp_sock::VrrpSocket;
-use super::{clock, dump, stats};
+use super::{clock, dump, stats, Subsystems};
 use crate::config::{Config, VirtualAddr};
 use crate::notify::smtp::{self, Message};
 use crate::notify::{self, Notifier};
@@ -160,12 +160,30 @@ pub struct Daemon {
     /// The virtual servers: checkers, pools, IPVS.
     #[cfg(feature = "lb")]
     lb: lb::Lb,
+    /// `-P`/`-C`: what runs; the rest of each configuration is left out.
+    only: Subsystems,
+    /// What `only` leaves out of a configuration was said (once per process): the virtual
+    /// servers (`-P`), the VRRP instances (`-C`).
+    told_left_out: [bool; 2],
 }
 
 impl Daemon {
     /// Looks up interfaces and opens sockets. An interface that does not exist yet is not an
     /// error: its instances start in FAULT and come up when it appears.
-    pub fn new(config: Config, conf_path: &std::path::Path) -> io::Result<Self> {
+    pub fn new(
+        mut config: Config,
+        conf_path: &std::path::Path,
+        only: Subsystems,
+    ) -> io::Result<Self> {
+        let mut told_left_out = [false; 2];
+        restrict(only, &mut config, &mut told_left_out);
+        if only != Subsystems::ALL
+            && config.instances.is_empty()
+            && config.virtual_servers.is_empty()
+        {
+            // keepalived's words when it starts no child process.
+            warn!("Warning - keepalived has no configuration to run");
+        }
         // Scripts that script security (or a missing file) disables leave the config here.
         let (config, _) = super::security::enforce(config);
         let now = clock::now();
@@ -209,6 +227,8 @@ impl Daemon {
             config,
             #[cfg(feature = "lb")]
             lb,
+            only,
+            told_left_out,
         };
         d.read_track_files(now);
         #[cfg(feature = "lb")]
@@ -757,6 +777,10 @@ impl Daemon {
     /// Formats into a buffer reserved at start-up and writes it: no allocation (a stats
     /// snapshot is part of the window tests/alloc_steady.rs proves allocation-free).
     fn write_stats(&mut self, clear: bool) {
+        // keepalived's VRRP process writes them; with -C it does not run.
+        if !self.only.vrrp {
+            return;
+        }
         self.stats_buf.clear();
         for id in self.router.instances() {
             let name = &self.router.config(id).name;
@@ -769,6 +793,21 @@ impl Daemon {
             self.router.clear_counters();
         }
     }
+}
+
+/// `-P`/`-C`: leaves out of `config` what does not run, saying so the first time there is
+/// something to leave out (`told`).
+fn restrict(only: Subsystems, config: &mut Config, told: &mut [bool; 2]) {
+    let (insts, vss) = (config.instances.len(), config.virtual_servers.len());
+    if !told[0] && !only.checkers && vss > 0 {
+        info!("-P: the health checkers are not run ({vss} virtual_server ignored, IPVS untouched)");
+        told[0] = true;
+    }
+    if !told[1] && !only.vrrp && insts > 0 {
+        info!("-C: VRRP is not run ({insts} vrrp_instance ignored, no advert sent)");
+        told[1] = true;
+    }
+    only.restrict(config);
 }
 
 /// `smtp_server`'s address: as written, or the first address its name resolves to. Only at
@@ -817,13 +856,16 @@ fn invalid(msg: String) -> io::Error {
 impl Daemon {
     /// SIGUSR1 / the JSON signal: keepalived's state dumps.
     fn write_dump(&self, kind: dump::Kind) {
-        dump::write(
-            kind,
-            &self.router,
-            &self.config,
-            self.hooks.run_as,
-            &self.hooks.script_run_as,
-        );
+        // keepalived's VRRP process writes them; with -C it does not run.
+        if self.only.vrrp {
+            dump::write(
+                kind,
+                &self.router,
+                &self.config,
+                self.hooks.run_as,
+                &self.hooks.script_run_as,
+            );
+        }
         // keepalived's checker process writes its own file on the same signal.
         #[cfg(feature = "lb")]
         if kind == dump::Kind::Data && !self.config.virtual_servers.is_empty() {

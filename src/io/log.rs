@@ -89,6 +89,16 @@ fn severity(level: log::Level) -> u8 {
     }
 }
 
+/// The syslog ident of a record: keepalived 2.2.7's checker process's for the load balancer's
+/// (target [`crate::logf::CHECKERS`]), its VRRP process's for the rest.
+fn ident(target: &str) -> &'static str {
+    if target == crate::logf::CHECKERS {
+        crate::logf::CHECKERS
+    } else {
+        "Keepalived_vrrp"
+    }
+}
+
 impl log::Log for Logger {
     fn enabled(&self, m: &log::Metadata) -> bool {
         m.level() <= self.level
@@ -106,7 +116,8 @@ impl log::Log for Logger {
             let pri = self.facility | severity(record.level());
             let _ = write!(
                 line,
-                "<{pri}>Keepalived_vrrp[{}]: {}",
+                "<{pri}>{}[{}]: {}",
+                ident(record.target()),
                 std::process::id(),
                 record.args()
             );
@@ -135,4 +146,95 @@ fn wall_clock() -> (u64, u64, u64, u64) {
     };
     let day = secs % 86_400;
     (day / 3600, day / 60 % 60, day % 60, nanos / 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use log::Log as _;
+
+    /// What the logger sends to syslog for a record of `target`.
+    fn syslog_line(target: &str, level: log::Level, msg: &str) -> String {
+        let (ours, theirs) = UnixDatagram::pair().unwrap();
+        let logger = Logger {
+            console: false,
+            syslog: Some(ours),
+            facility: 3 << 3,
+            level: log::LevelFilter::Debug,
+        };
+        logger.log(
+            &log::Record::builder()
+                .target(target)
+                .level(level)
+                .args(format_args!("{msg}"))
+                .build(),
+        );
+        let mut buf = [0u8; 600];
+        let n = theirs.recv(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    #[test]
+    fn checker_lines_carry_the_healthcheckers_ident() {
+        let pid = std::process::id();
+        let line = syslog_line(
+            crate::logf::CHECKERS,
+            log::Level::Info,
+            "TCP_CHECK on service [192.0.2.3]:tcp:80 failed.",
+        );
+        assert_eq!(
+            line,
+            format!(
+                "<30>Keepalived_healthcheckers[{pid}]: \
+                 TCP_CHECK on service [192.0.2.3]:tcp:80 failed."
+            )
+        );
+        // Every other record is the VRRP process's, whatever its module.
+        for target in ["keepalived_rs::logf", "keepalived_rs::io::daemon::lb", ""] {
+            let line = syslog_line(target, log::Level::Error, "(VI_1) Entering MASTER STATE");
+            assert_eq!(
+                line,
+                format!("<27>Keepalived_vrrp[{pid}]: (VI_1) Entering MASTER STATE")
+            );
+        }
+    }
+
+    /// Records as the macros make them, kept by a logger of the test's own.
+    #[cfg(feature = "lb")]
+    struct Capture(std::sync::Mutex<Vec<(String, String)>>);
+
+    #[cfg(feature = "lb")]
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata) -> bool {
+            true
+        }
+        fn log(&self, r: &log::Record) {
+            let kept = (r.target().to_string(), r.args().to_string());
+            self.0.lock().unwrap().push(kept);
+        }
+        fn flush(&self) {}
+    }
+
+    /// The load balancer's macros give their records the checkers' target, the others not.
+    /// (The only test of this binary that installs a logger.)
+    #[cfg(feature = "lb")]
+    #[test]
+    fn lb_macros_log_with_the_checkers_target() {
+        let capture: &'static Capture = Box::leak(Box::new(Capture(Default::default())));
+        log::set_logger(capture).expect("no other logger in the unit tests");
+        log::set_max_level(log::LevelFilter::Info);
+        lb_info!("lb line {}", 1);
+        lb_warn!("lb line {}", 2);
+        lb_error!("lb line {}", 3);
+        info!("vrrp line {}", 1);
+        error!("vrrp line {}", 2);
+        let got = capture.0.lock().unwrap().clone();
+        let target = |msg: &str| got.iter().find(|(_, m)| m == msg).map(|(t, _)| ident(t));
+        for n in 1..=3 {
+            assert_eq!(target(&format!("lb line {n}")), Some(crate::logf::CHECKERS));
+        }
+        for n in 1..=2 {
+            assert_eq!(target(&format!("vrrp line {n}")), Some("Keepalived_vrrp"));
+        }
+    }
 }

@@ -782,6 +782,11 @@ impl Lab {
     /// `<daemon> -n -l -f CONF -p PID -r VRRP_PID -c CHECK_PID`, TMPDIR its own directory,
     /// stdout and stderr to the node's log.
     pub fn start(&mut self, node: &str, daemon: Daemon, conf: &str) {
+        self.start_with(node, daemon, conf, &[]);
+    }
+
+    /// [`Lab::start`] with `extra` added to the command line (`-P`, `-C`, ...).
+    pub fn start_with(&mut self, node: &str, daemon: Daemon, conf: &str, extra: &[&str]) {
         let netns = self.node(node).netns.clone();
         assert!(self.running(node).is_none(), "{node} already runs a router");
         let k = self.procs.iter().filter(|p| p.node == node).count();
@@ -814,6 +819,7 @@ impl Lab {
             args.push(flag.into());
             args.push(val.display().to_string());
         }
+        args.extend(extra.iter().map(|a| a.to_string()));
         let child = Command::new(&self.ip)
             .args(&args)
             .env("TMPDIR", &tmpdir)

@@ -31,6 +31,8 @@ pid=$(cat "$PIDFILE")
 dests_are() { [ "$(lb_dest_list "$VIP" "$1")" = "$2" ]; }
 wait_for 10 "mh: an error names the scheduler and the module" \
 	log_has 'no scheduler "mh" (module ip_vs_mh missing)'
+check "the IPVS error carries the checker process's syslog ident" \
+	log_has 'Keepalived_healthcheckers\[[0-9]*\]: IPVS: cannot .*no scheduler "mh"'
 echo "     the daemon's IPVS errors:"
 grep 'IPVS' /var/log/messages | sed 's/^/       /'
 wait_for 10 ":80 is in the kernel with rs1" dests_are 80 "198.51.100.11:80"
@@ -44,12 +46,17 @@ check "kill rs1" lb_kill rs1
 wait_for 10 ":80: rs1 removed from the kernel" dests_are 80 ""
 check "revive rs1" lb_httpd rs1 198.51.100.11 80
 wait_for 10 ":80: rs1 back in the kernel" dests_are 80 "198.51.100.11:80"
+# Each of those changes asked the kernel for the mh service again: one line all the same.
+check "the repeated refusal of mh is logged once" \
+	sh -c "[ \"\$(grep -c 'no scheduler \"mh\"' /var/log/messages)\" = 1 ]"
 
 conf rr
 check "SIGHUP with lb_algo rr for :8081" kill -HUP "$pid"
 wait_for 10 ":8081 (rr) is in the kernel after the reload" \
 	sh -c "grep -q '^TCP  C0000264:1F91 rr ' /proc/net/ip_vs"
 wait_for 5 ":8081 has its real server rs2" dests_are 8081 "198.51.100.12:80"
+check "mh's refusal stopped: its unlogged repeats are counted" \
+	log_has 'no scheduler "mh" (module ip_vs_mh missing) (failed [0-9]* more times, not logged)'
 sed 's/^/     /' /proc/net/ip_vs
 lb_traffic "$N" "http://$VIP:8081/"
 echo "     $N requests to :8081: $(lb_tally | tr '\n' ' ')"

@@ -36,6 +36,8 @@ pub(super) struct Lb {
     /// `ha_suspend`: each such virtual server's addresses, and how many of them the host has
     /// now (an address on two interfaces counts twice, as keepalived counts it).
     ha: Vec<HaSuspend>,
+    /// The kernel's refusals still repeating, logged once each.
+    refusals: Repeats,
 }
 
 struct HaSuspend {
@@ -60,6 +62,7 @@ impl Lb {
             stale: true,
             dirty: true,
             ha: ha_suspend_addrs(config),
+            refusals: Repeats::default(),
         })
     }
 
@@ -73,7 +76,7 @@ impl Lb {
         let local = match rtnl.all_ipv4_addrs() {
             Ok(a) => a,
             Err(e) => {
-                error!("ha_suspend: cannot read the host's addresses: {e}");
+                lb_error!("ha_suspend: cannot read the host's addresses: {e}");
                 Vec::new()
             }
         };
@@ -102,7 +105,7 @@ impl Lb {
             if before != after {
                 let vs = &config.virtual_servers[h.vs];
                 let verb = if after { "Activating" } else { "Deactivating" };
-                info!("{verb} healthcheckers for VS {} (ha_suspend)", vs.show());
+                lb_info!("{verb} healthcheckers for VS {} (ha_suspend)", vs.show());
                 self.checks.set_suspended(h.vs, !after, now);
             }
         }
@@ -117,20 +120,20 @@ impl Lb {
         self.ipvs = match Ipvs::open() {
             Ok(mut i) => {
                 if config.global.lvs_flush {
-                    info!("lvs_flush: emptying the kernel's IPVS table");
-                    apply(&mut i, &[Op::Flush]);
+                    lb_info!("lvs_flush: emptying the kernel's IPVS table");
+                    apply(&mut i, &[Op::Flush], &mut self.refusals);
                 }
                 Some(i)
             }
             Err(OpenError::NoIpvs) => {
-                warn!(
+                lb_warn!(
                     "The kernel has no IPVS: virtual servers are checked and notified, \
                      not programmed"
                 );
                 None
             }
             Err(OpenError::Io(e)) => {
-                error!("IPVS: {e}: virtual servers are checked and notified, not programmed");
+                lb_error!("IPVS: {e}: virtual servers are checked and notified, not programmed");
                 None
             }
         };
@@ -178,6 +181,7 @@ impl Lb {
         self.open_ipvs(new_cfg);
         self.programmed = old.programmed;
         self.stale = old.stale;
+        self.refusals = old.refusals;
         self.dirty = true;
     }
 
@@ -225,7 +229,7 @@ impl Lb {
             }
         }
         Table::new(services).unwrap_or_else(|e| {
-            error!("IPVS table: {e}");
+            lb_error!("IPVS table: {e}");
             Table::default()
         })
     }
@@ -247,14 +251,14 @@ impl Lb {
         // what we programmed is it.
         let ops = if self.stale {
             let current = ipvs.dump().unwrap_or_else(|e| {
-                error!("IPVS: cannot read the kernel's table: {e}");
+                lb_error!("IPVS: cannot read the kernel's table: {e}");
                 Table::default()
             });
             reconcile(&desired, &self.programmed, &current)
         } else {
             reconcile(&desired, &self.programmed, &self.programmed)
         };
-        self.stale = !apply(ipvs, &ops);
+        self.stale = !apply(ipvs, &ops, &mut self.refusals);
         self.programmed = desired;
     }
 
@@ -265,31 +269,75 @@ impl Lb {
             return;
         };
         if config.global.lvs_flush_on_stop == LvsFlushOnStop::Full {
-            apply(ipvs, &[Op::Flush]);
+            apply(ipvs, &[Op::Flush], &mut self.refusals);
             return;
         }
         let current = ipvs.dump().unwrap_or_default();
         let ops = teardown(&self.programmed, &current);
-        apply(ipvs, &ops);
+        apply(ipvs, &ops, &mut self.refusals);
     }
 }
 
-/// Applies `ops`, logging each refusal; whether the kernel took all of them.
-fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op]) -> bool {
-    if ops.is_empty() {
-        return true;
+/// Applies `ops`, logging each refusal unless it is one `refusals` has logged already; whether
+/// the kernel took all of them.
+fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op], refusals: &mut Repeats) -> bool {
+    let (ok, failures) = match ops.is_empty() {
+        // Nothing asked: what failed before is no longer wanted (a round without failures).
+        true => (true, Vec::new()),
+        false => match ipvs.apply(ops) {
+            Ok(failures) => (
+                failures.is_empty(),
+                failures.iter().map(|f| f.to_string()).collect(),
+            ),
+            Err(e) => (false, vec![format!("IPVS: {e}")]),
+        },
+    };
+    for line in refusals.round(failures) {
+        lb_error!("{line}");
     }
-    match ipvs.apply(ops) {
-        Ok(failures) => {
-            for f in &failures {
-                error!("{f}");
+    ok
+}
+
+/// After how many unlogged repeats a failure is logged again, with their count.
+const REPEATS_REPORTED_EVERY: u32 = 100;
+
+/// Failures that repeat: while its cause lasts, a refused IPVS operation is asked again at
+/// every change (the kernel's table is read again and reconciled), and fails the same way.
+/// Each is logged the first time; its repeats are counted, and logged as a count when it
+/// stops failing or every [`REPEATS_REPORTED_EVERY`] repeats.
+#[derive(Default)]
+struct Repeats {
+    /// Each failure of the last round, with its repeats not logged yet.
+    open: Vec<(String, u32)>,
+}
+
+impl Repeats {
+    /// One round's failures (one call of `apply`) in; the lines to log out.
+    fn round(&mut self, failures: Vec<String>) -> Vec<String> {
+        let mut lines = Vec::new();
+        let count = |msg: &str, n: u32| format!("{msg} (failed {n} more times, not logged)");
+        for (msg, n) in &self.open {
+            if *n > 0 && !failures.contains(msg) {
+                lines.push(count(msg, *n));
             }
-            failures.is_empty()
         }
-        Err(e) => {
-            error!("IPVS: {e}");
-            false
+        self.open.retain(|(msg, _)| failures.contains(msg));
+        for msg in failures {
+            match self.open.iter_mut().find(|(m, _)| *m == msg) {
+                Some((_, n)) => {
+                    *n += 1;
+                    if *n == REPEATS_REPORTED_EVERY {
+                        lines.push(count(&msg, *n));
+                        *n = 0;
+                    }
+                }
+                None => {
+                    lines.push(msg.clone());
+                    self.open.push((msg, 0));
+                }
+            }
         }
+        lines
     }
 }
 
@@ -445,7 +493,7 @@ impl Daemon {
                 };
                 let prep = if up { "to" } else { "from" };
                 let (rs_name, vs_name) = (show_rs(rs.addr), vs.show());
-                info!("{verb} {rs_name} {prep} VS {vs_name}");
+                lb_info!("{verb} {rs_name} {prep} VS {vs_name}");
                 let state = if up { "UP" } else { "DOWN" };
                 let line = format!("RS {rs_name} {vs_name} {state}\n");
                 self.hooks.fifos.announce_lvs(&line);
@@ -461,9 +509,9 @@ impl Daemon {
                 let (q, h) = (vs.quorum, vs.hysteresis);
                 let vs_name = vs.show();
                 if up {
-                    info!("Gained quorum {q}+{h} <= {weight} for VS {vs_name}");
+                    lb_info!("Gained quorum {q}+{h} <= {weight} for VS {vs_name}");
                 } else {
-                    info!("Lost quorum {q}-{h} > {weight} for VS {vs_name}");
+                    lb_info!("Lost quorum {q}-{h} > {weight} for VS {vs_name}");
                 }
                 let state = if up { "UP" } else { "DOWN" };
                 self.hooks
@@ -578,5 +626,53 @@ impl Daemon {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(r: &mut Repeats, failures: &[&str]) -> Vec<String> {
+        r.round(failures.iter().map(|f| f.to_string()).collect())
+    }
+
+    #[test]
+    fn a_repeated_failure_is_logged_once_then_counted() {
+        let mut r = Repeats::default();
+        let a = "IPVS: cannot add service [192.0.2.100]:tcp:80: no scheduler";
+        let b = "IPVS: cannot add destination [192.0.2.3]:80: EINVAL";
+        assert_eq!(round(&mut r, &[a]), [a]);
+        // The same failure at the next changes: nothing, however often.
+        for _ in 0..3 {
+            assert!(round(&mut r, &[a]).is_empty());
+        }
+        // Another failure is news; the first keeps repeating unlogged.
+        assert_eq!(round(&mut r, &[a, b]), [b]);
+        // It stops: its count is told once; b stops after no repeat: nothing more to say.
+        assert_eq!(
+            round(&mut r, &[]),
+            [format!("{a} (failed 4 more times, not logged)")]
+        );
+        assert!(round(&mut r, &[]).is_empty());
+        // Back again later: logged again as new.
+        assert_eq!(round(&mut r, &[a]), [a]);
+    }
+
+    #[test]
+    fn a_failure_that_never_stops_is_counted_every_hundred_repeats() {
+        let mut r = Repeats::default();
+        let a = "IPVS: cannot add service [192.0.2.100]:tcp:80: no scheduler";
+        let mut logged = round(&mut r, &[a]);
+        for _ in 0..250 {
+            logged.extend(round(&mut r, &[a]));
+        }
+        let count = format!("{a} (failed 100 more times, not logged)");
+        assert_eq!(logged, [a.to_string(), count.clone(), count]);
+        // The 50 since the last count are told when it stops.
+        assert_eq!(
+            round(&mut r, &[]),
+            [format!("{a} (failed 50 more times, not logged)")]
+        );
     }
 }

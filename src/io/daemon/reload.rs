@@ -11,7 +11,10 @@ impl Daemon {
         let now = clock::now();
         info!("Reloading configuration {}", self.conf_path.display());
         let new_cfg = match crate::config::load(&self.conf_path) {
-            Ok(c) => crate::io::security::enforce(c).0,
+            Ok(mut c) => {
+                restrict(self.only, &mut c, &mut self.told_left_out);
+                crate::io::security::enforce(c).0
+            }
             Err(e) => {
                 error!("Reload refused, configuration unchanged: {e}");
                 return;
