@@ -16,7 +16,9 @@
 //! - MISC_CHECK: the script through `Children` as `Job::Check(id)`; its end comes back
 //!   through [`CheckExecutor::handle_child_exit`].
 //! - HTTP_GET: each url on a connection of its own, in order, each with its own timeout; the
-//!   attempt succeeds when every url does (keepalived's `http_check_thread` walk).
+//!   attempt succeeds when every url does (keepalived's `http_check_thread` walk). As in
+//!   keepalived, the timeout starts again whenever bytes arrive (HTTP_GET and SMTP_CHECK): it
+//!   bounds silence, not the length of a transfer.
 //! - SMTP_CHECK: the dialogue from the greeting to QUIT on one connection.
 //! - DNS_CHECK: a query on a connected UDP socket; datagrams that are not the reply are
 //!   ignored until the timeout.
@@ -341,6 +343,7 @@ impl CheckExecutor {
         };
         let fd = st.fd.as_ref()?.as_raw_fd();
         let token = Token::Check(slot as u32);
+        let timeout = self.checks.config(vss, *id).conn.timeout;
         if !st.connected {
             match getsockopt(st.fd.as_ref()?, sockopt::SocketError) {
                 Ok(0) => {}
@@ -376,10 +379,16 @@ impl CheckExecutor {
                     Dialogue::Http(h) => h.closed(),
                     Dialogue::Smtp(s) => s.closed(),
                 }),
-                Ok(n) => match &mut st.dialogue {
-                    Dialogue::Http(h) => h.received(&self.rx[..n]),
-                    Dialogue::Smtp(s) => s.received(&self.rx[..n], &mut st.tx),
-                },
+                Ok(n) => {
+                    // As keepalived re-arms its read timeout at each read: a server that keeps
+                    // sending is given the time it needs (bounded by http::MAX_BODY), one that
+                    // goes quiet for connect_timeout fails.
+                    *deadline = Some(now + timeout);
+                    match &mut st.dialogue {
+                        Dialogue::Http(h) => h.received(&self.rx[..n]),
+                        Dialogue::Smtp(s) => s.received(&self.rx[..n], &mut st.tx),
+                    }
+                }
                 Err(Errno::EAGAIN) => break,
                 Err(e) => Step::Done(Err(Failure::from_errno(e as i32))),
             };
