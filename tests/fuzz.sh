@@ -85,7 +85,8 @@ for t in "${targets[@]}"; do
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "fuzz targets failed: ${failed[*]}"
+    echo "fuzz targets failed: ${failed[*]} (their logs are kept in $logs)"
     exit 1
 fi
+rm -rf "$logs" # the logs are only kept for a failure to read
 echo "fuzz targets: ${#targets[@]} ran ${seconds}s each, no crash"
