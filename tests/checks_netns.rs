@@ -199,7 +199,7 @@ fn in_netns<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> T {
 
 fn loc() -> Location {
     Location {
-        file: PathBuf::from("checks_netns.conf"),
+        file: PathBuf::from("checks_netns.conf").into(),
         line: 1,
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 fn loc() -> Location {
     Location {
-        file: PathBuf::from("t.conf"),
+        file: PathBuf::from("t.conf").into(),
         line: 1,
     }
 }

@@ -14,6 +14,7 @@ use super::model::{ConfigError, ConfigErrorDetail, ConfigErrorKind, Location};
 use crate::io::fs;
 use params::{Params, Repeat};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Deepest chain of includes (the main file is depth 0).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -122,11 +123,12 @@ impl Lexer {
     }
 
     fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
+        let shared: Arc<Path> = file.into();
         // split('\n') rather than lines(): a '\r' left at the end is blanks to decomment's
         // callers (trim, split_whitespace), and lines() costs 0.3 KB more.
         for (n, raw) in text.split('\n').enumerate() {
             let at = Location {
-                file: file.to_path_buf(),
+                file: shared.clone(),
                 line: n as u32 + 1,
             };
             // As keepalived's, an empty line ends a multi-line definition, a comment does not.
