@@ -583,10 +583,10 @@ pub(crate) fn lex_items(
 ) -> Result<Vec<(u32, Item)>, ConfigError> {
     fn flatten(nodes: Vec<Node>, out: &mut Vec<(u32, Item)>) {
         for node in nodes {
-            out.push((node.at.line, Item::Words(node.words)));
+            out.push((node.at.line, Item::Words(node.words.into_vec())));
             if let Some(block) = node.block {
                 out.push((0, Item::Open));
-                flatten(block, out);
+                flatten(block.into_vec(), out);
                 out.push((0, Item::Close));
             }
         }

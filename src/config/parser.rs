@@ -17,12 +17,13 @@ use std::path::PathBuf;
 mod lvs;
 mod scripts;
 
-/// One statement: `words` of a line and the `{ }` block that follows it, if any.
+/// One statement: `words` of a line and the `{ }` block that follows it, if any. Boxed
+/// slices: exact sizes, as a whole file's statements are alive at once.
 #[derive(Debug)]
 pub(crate) struct Node {
     pub at: Location,
-    pub words: Vec<String>,
-    pub block: Option<Vec<Node>>,
+    pub words: Box<[String]>,
+    pub block: Option<Box<[Node]>>,
 }
 
 impl Node {
@@ -71,12 +72,10 @@ impl Tree {
         }
         let level = self.levels.len() - 1;
         match item {
-            Item::Words(mut words) => {
-                // Exact sizes: the whole file's statements are alive at once.
-                words.shrink_to_fit();
+            Item::Words(words) => {
                 self.levels[level].push(Node {
                     at: at.clone(),
-                    words,
+                    words: words.into_boxed_slice(),
                     block: None,
                 });
                 self.can_open = true;
@@ -98,10 +97,9 @@ impl Tree {
                     self.error = Some(invalid(at, Some("}"), "'}' without an open block".into()));
                     return;
                 }
-                let mut children = self.levels.pop().unwrap_or_default();
-                children.shrink_to_fit();
+                let children = self.levels.pop().unwrap_or_default();
                 if let Some(owner) = self.levels[level - 1].last_mut() {
-                    owner.block = Some(children);
+                    owner.block = Some(children.into_boxed_slice());
                 }
             }
         }
