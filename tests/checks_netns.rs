@@ -199,7 +199,7 @@ fn in_netns<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> T {
 
 fn loc() -> Location {
     Location {
-        file: PathBuf::from("checks_netns.conf"),
+        file: PathBuf::from("checks_netns.conf").into(),
         line: 1,
     }
 }
@@ -224,16 +224,16 @@ fn checker(kind: CheckKind, dst: &str) -> Checker {
 }
 
 fn udp(payload: &[u8], reply: Option<&[u8]>, min: usize, max: usize) -> CheckKind {
-    CheckKind::Udp(UdpCheck {
+    CheckKind::Udp(Box::new(UdpCheck {
         payload: payload.to_vec(),
         require_reply: reply.map(<[u8]>::to_vec),
         min_reply_length: min,
         max_reply_length: max,
-    })
+    }))
 }
 
 fn misc(line: &str, timeout_ms: u64, dynamic: bool) -> CheckKind {
-    CheckKind::Misc(MiscCheck {
+    CheckKind::Misc(Box::new(MiscCheck {
         path: ConfCommand {
             line: line.to_string(),
             at: loc(),
@@ -241,7 +241,7 @@ fn misc(line: &str, timeout_ms: u64, dynamic: bool) -> CheckKind {
         timeout: Duration::from_millis(timeout_ms),
         dynamic,
         user: None,
-    })
+    }))
 }
 
 /// One virtual server; one real server per checker, so each verdict shows on its own.

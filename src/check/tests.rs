@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 fn loc() -> Location {
     Location {
-        file: PathBuf::from("t.conf"),
+        file: PathBuf::from("t.conf").into(),
         line: 1,
     }
 }
@@ -34,7 +34,7 @@ pub(crate) fn checker(kind: CheckKind, dst: &str) -> Checker {
 }
 
 pub(crate) fn misc(dynamic: bool) -> CheckKind {
-    CheckKind::Misc(MiscCheck {
+    CheckKind::Misc(Box::new(MiscCheck {
         path: Command {
             line: "/bin/true".into(),
             at: loc(),
@@ -42,7 +42,7 @@ pub(crate) fn misc(dynamic: bool) -> CheckKind {
         timeout: Duration::from_secs(5),
         dynamic,
         user: None,
-    })
+    }))
 }
 
 pub(crate) fn real_server(addr: &str, weight: u32, checkers: Vec<Checker>) -> RealServer {

@@ -1,19 +1,23 @@
 //! keepalived.conf lexing: comments, quoting, braces, `include`, and keepalived's parameters
 //! (`@id` lines, `$NAME=value`, `${NAME}`, `~SEQ`, `~LST`: see params.rs).
 //!
-//! The output is a flat list of items, each with the file and line it came from. As keepalived
-//! does, every `{` and `}` outside quotes is an item of its own, so `unicast_peer { 192.0.2.2 }`
-//! becomes `unicast_peer`, `{`, `192.0.2.2`, `}`. `include` is textual: the lines of the included
-//! files take its place (sorted glob order), so an include may sit anywhere, also inside a block.
+//! The output is a stream of items, each with the file and line it came from, handed to the
+//! parser's [`Tree`] as they are found (a list of the whole file's items was the parse's biggest
+//! allocation). As keepalived does, every `{` and `}` outside quotes is an item of its own, so
+//! `unicast_peer { 192.0.2.2 }` becomes `unicast_peer`, `{`, `192.0.2.2`, `}`. `include` is
+//! textual: the lines of the included files take its place (sorted glob order), so an include
+//! may sit anywhere, also inside a block.
 //! Lines a parameter or a sequence generates carry the place of the line that generated them.
 
 mod params;
 
 use super::model::{ConfigError, ConfigErrorDetail, ConfigErrorKind, Location};
+use super::parser::{Node, Tree};
 // Reading files and listing directories are syscalls: they live in the io edge.
 use crate::io::fs;
 use params::{Params, Repeat};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Deepest chain of includes (the main file is depth 0).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -41,12 +45,6 @@ pub(crate) enum Item {
     Close,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Lexed {
-    pub at: Location,
-    pub item: Item,
-}
-
 pub(crate) fn invalid(at: &Location, keyword: Option<&str>, message: String) -> ConfigError {
     ConfigErrorDetail {
         kind: ConfigErrorKind::Invalid,
@@ -57,8 +55,8 @@ pub(crate) fn invalid(at: &Location, keyword: Option<&str>, message: String) -> 
     .into()
 }
 
-/// Reads and lexes the main file; a file that cannot be read is `FileMissing`.
-pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
+/// Reads and lexes the main file into statements; a file that cannot be read is `FileMissing`.
+pub(crate) fn lex_file(path: &Path) -> Result<Vec<Node>, ConfigError> {
     let bytes = fs::read_file(path).map_err(|e| {
         ConfigError::from(ConfigErrorDetail {
             kind: ConfigErrorKind::FileMissing,
@@ -70,11 +68,11 @@ pub(crate) fn lex_file(path: &Path) -> Result<Vec<Lexed>, ConfigError> {
     let mut lexer = Lexer::new(default_config_id());
     lexer.enter(path);
     lexer.text(&String::from_utf8_lossy(&bytes), path)?;
-    Ok(lexer.out)
+    lexer.out.finish()
 }
 
 /// Lexes `text` as if it were the file `file` (includes are relative to its directory).
-pub(crate) fn lex_str(text: &str, file: &Path) -> Result<Vec<Lexed>, ConfigError> {
+pub(crate) fn lex_str(text: &str, file: &Path) -> Result<Vec<Node>, ConfigError> {
     lex_str_as(text, file, default_config_id())
 }
 
@@ -83,11 +81,11 @@ pub(crate) fn lex_str_as(
     text: &str,
     file: &Path,
     config_id: Option<String>,
-) -> Result<Vec<Lexed>, ConfigError> {
+) -> Result<Vec<Node>, ConfigError> {
     let mut lexer = Lexer::new(config_id);
     lexer.enter(file);
     lexer.text(text, file)?;
-    Ok(lexer.out)
+    lexer.out.finish()
 }
 
 /// keepalived's config id when `-i` does not set one: the host name up to its first '.'.
@@ -97,7 +95,7 @@ pub(crate) fn default_config_id() -> Option<String> {
 }
 
 struct Lexer {
-    out: Vec<Lexed>,
+    out: Tree,
     /// The files being read, outermost first (canonical where possible), to find include loops.
     stack: Vec<PathBuf>,
     /// What is left of [`MAX_INCLUDE_DIR_ENTRIES`] and [`MAX_INCLUDED_FILES`].
@@ -109,7 +107,7 @@ struct Lexer {
 impl Lexer {
     fn new(config_id: Option<String>) -> Lexer {
         Lexer {
-            out: Vec::new(),
+            out: Tree::new(),
             stack: Vec::new(),
             dir_entries_left: MAX_INCLUDE_DIR_ENTRIES,
             files_left: MAX_INCLUDED_FILES,
@@ -122,11 +120,12 @@ impl Lexer {
     }
 
     fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
+        let shared: Arc<Path> = file.into();
         // split('\n') rather than lines(): a '\r' left at the end is blanks to decomment's
         // callers (trim, split_whitespace), and lines() costs 0.3 KB more.
         for (n, raw) in text.split('\n').enumerate() {
             let at = Location {
-                file: file.to_path_buf(),
+                file: shared.clone(),
                 line: n as u32 + 1,
             };
             // As keepalived's, an empty line ends a multi-line definition, a comment does not.
@@ -233,9 +232,10 @@ impl Lexer {
             } else if c == '{' || c == '}' {
                 chars.next();
                 if !words.is_empty() {
-                    self.push(at, Item::Words(core::mem::take(&mut words)));
+                    self.out.push(at, Item::Words(core::mem::take(&mut words)));
                 }
-                self.push(at, if c == '{' { Item::Open } else { Item::Close });
+                self.out
+                    .push(at, if c == '{' { Item::Open } else { Item::Close });
             } else if c == '"' {
                 // A quoted word runs to the next quote, spaces and braces included.
                 chars.next();
@@ -267,16 +267,9 @@ impl Lexer {
             }
         }
         if !words.is_empty() {
-            self.push(at, Item::Words(words));
+            self.out.push(at, Item::Words(words));
         }
         Ok(())
-    }
-
-    fn push(&mut self, at: &Location, item: Item) {
-        self.out.push(Lexed {
-            at: at.clone(),
-            item,
-        });
     }
 
     fn include(&mut self, pattern: &str, file: &Path, at: &Location) -> Result<(), ConfigError> {
@@ -581,15 +574,37 @@ fn class_match(p: &[char], c: char) -> Option<(bool, usize)> {
     }
 }
 
+/// The items the lexer handed to the tree, with the line of each statement (0 for braces).
+#[cfg(test)]
+pub(crate) fn lex_items(
+    text: &str,
+    file: &Path,
+    config_id: Option<String>,
+) -> Result<Vec<(u32, Item)>, ConfigError> {
+    fn flatten(nodes: Vec<Node>, out: &mut Vec<(u32, Item)>) {
+        for node in nodes {
+            out.push((node.at.line, Item::Words(node.words.into_vec())));
+            if let Some(block) = node.block {
+                out.push((0, Item::Open));
+                flatten(block.into_vec(), out);
+                out.push((0, Item::Close));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    flatten(lex_str_as(text, file, config_id)?, &mut out);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lex(text: &str) -> Vec<Item> {
-        lex_str(text, Path::new("/nonexistent/k.conf"))
+        lex_items(text, Path::new("/nonexistent/k.conf"), default_config_id())
             .unwrap()
             .into_iter()
-            .map(|l| l.item)
+            .map(|(_, item)| item)
             .collect()
     }
 
@@ -632,13 +647,13 @@ mod tests {
 
     #[test]
     fn line_numbers_and_conditionals() {
-        let l = lex_str_as(
+        let l = lex_items(
             "\n\n  x 1\r\n@node1 y 2\n@^node1 z 3\n@^node2 w 4\n@node2 v 5\n@node2\n",
             Path::new("/t/a.conf"),
             Some("node2".into()),
         )
         .unwrap();
-        let got: Vec<(u32, &Item)> = l.iter().map(|l| (l.at.line, &l.item)).collect();
+        let got: Vec<(u32, &Item)> = l.iter().map(|(line, item)| (*line, item)).collect();
         assert_eq!(
             got,
             [

@@ -8,12 +8,15 @@ pub use lvs::*;
 
 use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// Where something came from in the configuration, for messages.
+/// Where something came from in the configuration, for messages. The file's path is one
+/// allocation shared by every location in that file (each real server and checker holds one);
+/// `Arc`, not `Rc`, so a `Config` can still be handed to another thread (tests do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: u32,
 }
 
@@ -504,7 +507,7 @@ impl VrrpInstance {
         let owner = self.priority == 255 || other.priority == 255;
         let strip = |i: &VrrpInstance| VrrpInstance {
             at: Location {
-                file: PathBuf::new(),
+                file: Path::new("").into(),
                 line: 0,
             },
             priority: if owner { i.priority } else { 0 },
@@ -523,7 +526,7 @@ impl VrrpInstance {
     /// Whether `other` is the same instance in every respect but where it was written.
     pub fn same_as(&self, other: &VrrpInstance) -> bool {
         let here = Location {
-            file: PathBuf::new(),
+            file: Path::new("").into(),
             line: 0,
         };
         let strip = |i: &VrrpInstance| {

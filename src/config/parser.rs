@@ -7,7 +7,7 @@
 //! configuration (exit 5); where it silently adjusts (rounding, clearing an incompatible
 //! option), we adjust the same way and log a warning.
 
-use super::lexer::{invalid, Item, Lexed};
+use super::lexer::{invalid, Item};
 use super::model::*;
 use core::time::Duration;
 use std::net::{IpAddr, Ipv4Addr};
@@ -17,12 +17,13 @@ use std::path::PathBuf;
 mod lvs;
 mod scripts;
 
-/// One statement: `words` of a line and the `{ }` block that follows it, if any.
+/// One statement: `words` of a line and the `{ }` block that follows it, if any. Boxed
+/// slices: exact sizes, as a whole file's statements are alive at once.
 #[derive(Debug)]
 pub(crate) struct Node {
     pub at: Location,
-    pub words: Vec<String>,
-    pub block: Option<Vec<Node>>,
+    pub words: Box<[String]>,
+    pub block: Option<Box<[Node]>>,
 }
 
 impl Node {
@@ -46,54 +47,80 @@ impl Node {
     }
 }
 
-/// Builds the statement tree, checking that braces balance.
-pub(crate) fn tree(items: Vec<Lexed>) -> Result<Vec<Node>, ConfigError> {
-    // levels[k + 1] holds the statements of the block whose owner is levels[k].last().
-    let mut levels: Vec<Vec<Node>> = vec![Vec::new()];
-    let mut can_open = false;
-    for Lexed { at, item } in items {
-        let level = levels.len() - 1;
+/// The statement tree, built from the lexer's items as they come, checking that braces balance.
+/// The first misplaced brace is kept and reported by [`Tree::finish`], so a lexing error
+/// anywhere in the files still comes first.
+pub(crate) struct Tree {
+    /// levels[k + 1] holds the statements of the block whose owner is levels[k].last().
+    levels: Vec<Vec<Node>>,
+    can_open: bool,
+    error: Option<ConfigError>,
+}
+
+impl Tree {
+    pub(crate) fn new() -> Tree {
+        Tree {
+            levels: vec![Vec::new()],
+            can_open: false,
+            error: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, at: &Location, item: Item) {
+        if self.error.is_some() {
+            return;
+        }
+        let level = self.levels.len() - 1;
         match item {
             Item::Words(words) => {
-                levels[level].push(Node {
-                    at,
-                    words,
+                self.levels[level].push(Node {
+                    at: at.clone(),
+                    words: words.into_boxed_slice(),
                     block: None,
                 });
-                can_open = true;
-                continue;
+                self.can_open = true;
+                return;
             }
             Item::Open => {
-                if !can_open || levels[level].is_empty() {
-                    return Err(invalid(
-                        &at,
+                if !self.can_open || self.levels[level].is_empty() {
+                    self.error = Some(invalid(
+                        at,
                         Some("{"),
                         "'{' without a keyword before it".into(),
                     ));
+                    return;
                 }
-                levels.push(Vec::new());
+                self.levels.push(Vec::new());
             }
             Item::Close => {
                 if level == 0 {
-                    return Err(invalid(&at, Some("}"), "'}' without an open block".into()));
+                    self.error = Some(invalid(at, Some("}"), "'}' without an open block".into()));
+                    return;
                 }
-                let children = levels.pop().unwrap_or_default();
-                if let Some(owner) = levels[level - 1].last_mut() {
-                    owner.block = Some(children);
+                let children = self.levels.pop().unwrap_or_default();
+                if let Some(owner) = self.levels[level - 1].last_mut() {
+                    owner.block = Some(children.into_boxed_slice());
                 }
             }
         }
-        can_open = false;
+        self.can_open = false;
     }
-    // The innermost block still open: its owner is the last statement one level up.
-    if let Some(owner) = levels.iter().rev().nth(1).and_then(|l| l.last()) {
-        return Err(invalid(
-            &owner.at,
-            Some(owner.keyword()),
-            "block is not closed: missing '}'".into(),
-        ));
+
+    /// The top-level statements, or the first misplaced or missing brace.
+    pub(crate) fn finish(mut self) -> Result<Vec<Node>, ConfigError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        // The innermost block still open: its owner is the last statement one level up.
+        if let Some(owner) = self.levels.iter().rev().nth(1).and_then(|l| l.last()) {
+            return Err(invalid(
+                &owner.at,
+                Some(owner.keyword()),
+                "block is not closed: missing '}'".into(),
+            ));
+        }
+        Ok(self.levels.pop().unwrap_or_default())
     }
-    Ok(levels.pop().unwrap_or_default())
 }
 
 /// What a keyword takes.
@@ -184,12 +211,16 @@ fn check(
     Ok(true)
 }
 
-/// Parses lexed items into the configuration.
-pub(crate) fn parse(items: Vec<Lexed>) -> Result<Config, ConfigError> {
-    let nodes = tree(items)?;
+/// Parses the lexed statements into the configuration.
+pub(crate) fn parse(nodes: Vec<Node>) -> Result<Config, ConfigError> {
     let mut ctx = Ctx::default();
     let mut top = Top::default();
-    dispatch(&mut top, &nodes, TOP, TOP_KNOWN, "top level", &mut ctx)?;
+    // One top-level block at a time, each dropped once read: the statements and the
+    // configuration they become are not all alive at once.
+    for node in nodes {
+        let one = core::slice::from_ref(&node);
+        dispatch(&mut top, one, TOP, TOP_KNOWN, "top level", &mut ctx)?;
+    }
     let mut instances: Vec<VrrpInstance> = Vec::new();
     for draft in top.drafts {
         let inst = draft.finish(&top.global)?;

@@ -162,7 +162,7 @@ fn seed_guide_config_runs_its_placeholder_state_as_backup() {
     assert_eq!(
         c.mistakes,
         [Location {
-            file: path.clone(),
+            file: path.as_path().into(),
             line: 21
         }]
     );
@@ -652,8 +652,8 @@ fn instance_errors_name_file_line_and_keyword() {
         assert_eq!(e.kind, ConfigErrorKind::Invalid);
         assert_eq!(e.at.as_ref().unwrap().line, 5, "{body}");
         assert_eq!(
-            e.at.as_ref().unwrap().file,
-            Path::new("/etc/keepalived/keepalived.conf")
+            *e.at.as_ref().unwrap().file,
+            *Path::new("/etc/keepalived/keepalived.conf")
         );
         assert_eq!(e.keyword.as_deref(), Some(keyword), "{body}");
         assert!(e.message.contains(msg), "{body}: {e}");
@@ -880,7 +880,7 @@ fn includes_with_globs_in_sorted_order() {
     let names: Vec<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["A", "B"]);
     assert_eq!(c.instances[1].vips[0].addr, v4("192.0.2.2"));
-    assert_eq!(c.instances[0].at.file, d.0.join("conf.d/vrrp-1.conf"));
+    assert_eq!(*c.instances[0].at.file, *d.0.join("conf.d/vrrp-1.conf"));
     // Locations inside included files name the included file and its own line.
     let u = &c.instances[1].notify.master.as_ref().unwrap().at;
     assert!(u.file.ends_with("vips/b.conf"), "{u}");
@@ -906,7 +906,7 @@ fn include_errors_point_into_the_included_file() {
     assert_eq!(
         e.at,
         Some(Location {
-            file: d.0.join("sub/bad.conf"),
+            file: d.0.join("sub/bad.conf").into(),
             line: 3
         })
     );
@@ -918,7 +918,7 @@ fn include_errors_point_into_the_included_file() {
     assert_eq!(
         e.at,
         Some(Location {
-            file: d.0.join("sub/bad.conf"),
+            file: d.0.join("sub/bad.conf").into(),
             line: 1
         })
     );
@@ -934,7 +934,7 @@ fn include_loops_and_depth_are_bounded() {
     assert_eq!(
         e.at,
         Some(Location {
-            file: d.0.join("b.conf"),
+            file: d.0.join("b.conf").into(),
             line: 2
         })
     );
@@ -953,7 +953,7 @@ fn include_loops_and_depth_are_bounded() {
     assert_eq!(c.global.router_id.as_deref(), Some("deep"));
     let e = load(&d.0.join("d1.conf")).unwrap_err();
     assert!(e.message.contains("nested deeper than 8"), "{e}");
-    assert_eq!(e.at.as_ref().unwrap().file, d.0.join("d9.conf"));
+    assert_eq!(*e.at.as_ref().unwrap().file, *d.0.join("d9.conf"));
 }
 
 #[test]

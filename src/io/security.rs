@@ -569,7 +569,7 @@ mod tests {
         Command {
             line: line.to_string(),
             at: crate::config::Location {
-                file: "t.conf".into(),
+                file: std::path::Path::new("t.conf").into(),
                 line: 1,
             },
         }

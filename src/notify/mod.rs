@@ -151,7 +151,7 @@ mod tests {
         Some(Command {
             line: line.into(),
             at: Location {
-                file: "k.conf".into(),
+                file: std::path::Path::new("k.conf").into(),
                 line: 1,
             },
         })

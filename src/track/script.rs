@@ -194,13 +194,13 @@ mod tests {
         VrrpScript {
             name: "chk".into(),
             at: Location {
-                file: "k.conf".into(),
+                file: std::path::Path::new("k.conf").into(),
                 line: 1,
             },
             script: Command {
                 line: "/bin/true".into(),
                 at: Location {
-                    file: "k.conf".into(),
+                    file: std::path::Path::new("k.conf").into(),
                     line: 2,
                 },
             },

@@ -427,7 +427,7 @@ mod tests {
         VrrpInstance {
             name: "VI_1".into(),
             at: Location {
-                file: PathBuf::from("keepalived.conf"),
+                file: PathBuf::from("keepalived.conf").into(),
                 line: 1,
             },
             initial_state: InitialState::Master,

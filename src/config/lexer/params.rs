@@ -557,7 +557,7 @@ impl Cursor<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{lex_str_as, Item};
+    use super::super::{lex_items, Item};
     use std::path::Path;
     use std::time::{Duration, Instant};
 
@@ -567,10 +567,10 @@ mod tests {
     }
 
     fn try_lex(text: &str) -> Result<Vec<String>, crate::config::ConfigError> {
-        let items = lex_str_as(text, Path::new("/t/k.conf"), Some("main".into()))?;
+        let items = lex_items(text, Path::new("/t/k.conf"), Some("main".into()))?;
         Ok(items
             .into_iter()
-            .map(|l| match l.item {
+            .map(|(_, item)| match item {
                 Item::Words(w) => w.join(" "),
                 Item::Open => "{".into(),
                 Item::Close => "}".into(),

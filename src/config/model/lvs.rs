@@ -159,8 +159,9 @@ pub struct RealServer {
     pub lthreshold: u32,
     /// `inhibit_on_failure`: a failed server stays with weight 0 instead of being removed.
     pub inhibit_on_failure: bool,
-    pub notify_up: Option<Command>,
-    pub notify_down: Option<Command>,
+    /// Boxed: most real servers have none, and inline they would make each one 80 B larger.
+    pub notify_up: Option<Box<Command>>,
+    pub notify_down: Option<Box<Command>>,
     /// `alpha`: start down until the checkers say otherwise (else start up).
     pub alpha: bool,
     /// `smtp_alert [BOOL]` (unset: `smtp_alert_checker`, then `smtp_alert`, then yes).
@@ -206,10 +207,11 @@ pub enum CheckKind {
     Tcp,
     Http(HttpCheck),
     Ping,
-    Udp(UdpCheck),
+    /// Boxed, as `Misc`: rare, and inline they would make every checker 88 B larger.
+    Udp(Box<UdpCheck>),
     Dns(DnsCheck),
     Smtp(SmtpCheck),
-    Misc(MiscCheck),
+    Misc(Box<MiscCheck>),
     /// `SSL_GET`: this build has no TLS library; the server keeps its configured weight.
     SslUnsupported,
 }

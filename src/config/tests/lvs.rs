@@ -129,12 +129,12 @@ fn udp_dns_smtp_ping_options() {
     let ch = &c.virtual_servers[0].real_servers[0].checkers;
     assert_eq!(
         ch[0].kind,
-        CheckKind::Udp(UdpCheck {
+        CheckKind::Udp(Box::new(UdpCheck {
             payload: vec![0x0a, 0x0b],
             require_reply: Some(b"OK".to_vec()),
             min_reply_length: 2,
             max_reply_length: 64,
-        })
+        }))
     );
     assert_eq!(
         ch[1].kind,

@@ -502,7 +502,7 @@ impl Daemon {
                     (format!("RS {rs_name} {vs_name}"), state, m)
                 });
                 let cmd = if up { &rs.notify_up } else { &rs.notify_down };
-                (id.vs, cmd.clone(), mail)
+                (id.vs, cmd.as_deref().cloned(), mail)
             }
             PoolEvent::Quorum { vs: v, up, weight } => {
                 let vs = &cfgs[v as usize];

@@ -30,7 +30,7 @@ fn cfg(priority: u8) -> VrrpInstance {
     VrrpInstance {
         name: "VI_1".into(),
         at: Location {
-            file: PathBuf::from("test.conf"),
+            file: PathBuf::from("test.conf").into(),
             line: 1,
         },
         initial_state: InitialState::Backup,
