@@ -65,7 +65,7 @@ echo "$tout" | sed 's/^/     /'
 check "keepalived-rs -t: exit 5 (got $trc)" [ "$trc" = 5 ]
 tout_has() { echo "$tout" | grep -q "$1"; }
 check "-t: persistence_timeout 0 reported" \
-	tout_has 'lb-dr.conf:[0-9]*: persistence_timeout: 0 is not a timeout, not persistent'
+	tout_has 'keepalived.conf:[0-9]*: persistence_timeout: 0 is not a timeout, not persistent'
 check "-t: each of the 4 nb_get_retry reported" \
 	[ "$(echo "$tout" | grep -c 'nb_get_retry: is deprecated, use retry')" = 4 ]
 check "-t: nothing else but nat_mask (no effect) and auth_pass (8 characters)" \
