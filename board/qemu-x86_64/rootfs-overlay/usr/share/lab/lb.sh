@@ -23,6 +23,8 @@
 #                                 per accepted connection, so a test can count who
 #                                 connected (TCP_CHECK or HTTP_GET alike)
 #   lb_kill NAME                  kill its httpd (connections are refused at once)
+#   lb_dr_vip NAME VIP            make NAME a direct-routing (DR) real server of VIP:
+#                                 VIP/32 on its lo, arp_ignore=1, arp_announce=2
 #   lb_in NAME CMD...             run CMD in namespace NAME
 #   lb_get URL                    one request from the client: the page, or nothing
 #   lb_traffic N URL              N requests; sets LB_FAILED (requests without a page)
@@ -114,6 +116,19 @@ lb_httpd() { # NAME ADDR PORT [LOG]
 		_lb_i=$((_lb_i + 1))
 		[ "$_lb_i" -lt 50 ] || return 1
 		sleep 0.1
+	done
+}
+
+# DR: the director passes the client's packets on unchanged (to the real
+# server's MAC), so the real server must hold the VIP to accept them; on lo, and
+# without answering ARP for it (arp_ignore=1: only for addresses of the
+# interface asked on) or naming it in its own ARP requests (arp_announce=2), so
+# that on a shared segment only the director is reached at the VIP.
+lb_dr_vip() { # NAME VIP
+	lb_in "$1" ip addr add "$2/32" dev lo || return 1
+	for _lb_c in all eth0; do
+		lb_in "$1" sysctl -w "net.ipv4.conf.$_lb_c.arp_ignore=1" \
+			"net.ipv4.conf.$_lb_c.arp_announce=2" >/dev/null || return 1
 	done
 }
 
