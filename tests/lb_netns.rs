@@ -342,6 +342,27 @@ exec cat \"$1\" >> {}\n",
         "{:?}",
         lines(&log)
     );
+    // Down, then a reload, and the server answers again before the new checker's first run
+    // (1 s after the reload): that first success brings it back. The new checkers start
+    // failed, as the old pool had it; before, they started up, saw nothing new, and the
+    // server stayed out of the pool for good.
+    drop(_server);
+    assert!(poll_until(Duration::from_secs(8), || lines(&log).len() == 5));
+    lab.signal("n1", nix::sys::signal::Signal::SIGHUP);
+    let _server = listener(&lab, 8080);
+    assert!(
+        poll_until(Duration::from_secs(8), || lab
+            .log_count("n1", "Adding service")
+            == 3),
+        "{}",
+        lab.log("n1")
+    );
+    assert!(
+        poll_until(Duration::from_secs(3), || lines(&log)
+            == ["down", "up", "down", "up", "down", "up"]),
+        "{:?}",
+        lines(&log)
+    );
     // VRRP never noticed.
     assert_eq!(lab.holders_now(VIP), ["n1"]);
     lab.check_alive();

@@ -358,6 +358,27 @@ impl Checks {
         real_weight(self.server(vs, rs).effective)
     }
 
+    /// Reload: the real server was failed before it, so its checkers start failed, as `alpha`
+    /// ones do, and only their successes bring it back (keepalived carries checker states over
+    /// a reload). Without this the new checkers would start up, and a server that answers
+    /// again before their first run would never be reported up.
+    pub fn start_failed(&mut self, vs: usize, rs: usize) {
+        let server = self.vs_start[vs] + rs as u32;
+        // Checkers are stored server by server.
+        let first = self.checkers.partition_point(|c| c.server < server);
+        let mut newly_failed = 0;
+        for c in self.checkers[first..]
+            .iter_mut()
+            .take_while(|c| c.server == server)
+        {
+            if c.runs && c.is_up {
+                c.is_up = false;
+                newly_failed += 1;
+            }
+        }
+        self.servers[server as usize].failed += newly_failed;
+    }
+
     pub fn checker_up(&self, id: CheckerId) -> bool {
         self.checkers[id.0 as usize].is_up
     }

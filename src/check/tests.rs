@@ -425,6 +425,54 @@ fn misc_is_timed_from_the_start_of_the_run() {
     assert_eq!(ch.next_due(), Some(t + secs(12.0)));
 }
 
+/// A reload keeps a failed server failed: its new checkers start down, so a server that
+/// answers again at their first run is reported up (it used to stay out for good).
+#[test]
+fn a_server_failed_before_a_reload_starts_failed_and_comes_up_at_its_first_success() {
+    let tcp = checker(CheckKind::Tcp, "192.0.2.10:80");
+    let ping = checker(CheckKind::Ping, "192.0.2.10:0");
+    let ssl = checker(CheckKind::SslUnsupported, "192.0.2.10:443");
+    let vss = vec![virtual_server(vec![
+        real_server(
+            "192.0.2.9:80",
+            1,
+            vec![checker(CheckKind::Tcp, "192.0.2.9:80")],
+        ),
+        real_server("192.0.2.10:80", 1, vec![tcp, ping, ssl]),
+        real_server(
+            "192.0.2.11:80",
+            1,
+            vec![checker(CheckKind::Tcp, "192.0.2.11:80")],
+        ),
+    ])];
+    let mut ch = Checks::new(&vss, T0, 1);
+    ch.start_failed(0, 1);
+    assert!(!ch.is_up(0, 1));
+    assert!(ch.is_up(0, 0) && ch.is_up(0, 2), "only that server");
+    assert!(events(&mut ch).is_empty(), "starting failed is not news");
+    let t = T0 + BOOTSTRAP_DELAY;
+    let ids: Vec<_> = core::iter::from_fn(|| ch.pop_due(t)).collect();
+    // rs 1's TCP and ping checkers (the SSL_GET one never runs, and is not counted down).
+    let rs1: Vec<_> = ids
+        .iter()
+        .filter(|&&id| ch.path(id).1 == 1)
+        .copied()
+        .collect();
+    assert_eq!(rs1.len(), 2);
+    ch.done(rs1[0], DOWN, t);
+    assert!(events(&mut ch).is_empty(), "still down: no news");
+    ch.done(rs1[1], UP, t);
+    assert!(events(&mut ch).is_empty(), "one checker still down");
+    let t1 = t + secs(10.0);
+    while ch.pop_due(t1).is_some() {}
+    ch.done(rs1[0], UP, t1);
+    assert_eq!(
+        events(&mut ch),
+        [Event::RealServerUp { vs: 0, rs: 1 }],
+        "both checkers up: the server is back"
+    );
+}
+
 #[test]
 fn ssl_get_never_runs_and_stays_up() {
     let vss = vec![virtual_server(vec![real_server(

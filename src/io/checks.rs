@@ -195,6 +195,11 @@ impl CheckExecutor {
         &self.checks
     }
 
+    /// Reload: see [`Checks::start_failed`].
+    pub fn start_failed(&mut self, vs: usize, rs: usize) {
+        self.checks.start_failed(vs, rs);
+    }
+
     /// `ha_suspend`: see [`Checks::set_suspended`].
     pub fn set_suspended(&mut self, vs: usize, suspended: bool, now: Instant) {
         self.checks.set_suspended(vs, suspended, now);

@@ -139,9 +139,9 @@ impl Lb {
         };
     }
 
-    /// Reload: the new checkers start afresh, but a real server the old pool had failed stays
-    /// failed until its checker says otherwise (keepalived does not re-add a failed server on
-    /// reload either); what we programmed before is what the reconcile starts from.
+    /// Reload: a real server the old pool had failed stays failed, in the pool and in its new
+    /// checkers, until they say otherwise (keepalived does not re-add a failed server on reload
+    /// either); what we programmed before is what the reconcile starts from.
     pub(super) fn adopt(&mut self, old: Lb, old_cfg: &Config, new_cfg: &Config) {
         // By key and address: a reload of 10,000 real servers is not 10,000 searches of 10,000.
         let old_vs: FnvHashMap<&VsKey, usize> = old_cfg
@@ -171,6 +171,9 @@ impl Lb {
                         rs: r as u32,
                     };
                     self.pool.set_alive(new_cfg, id, alive);
+                    if !alive {
+                        self.checks.start_failed(v, r);
+                    }
                 }
             }
         }
