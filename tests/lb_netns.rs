@@ -33,41 +33,26 @@ impl Drop for Killed {
     }
 }
 
-/// A TCP listener on the client host, a real process.
+/// A TCP listener on the client host, a real process, that accepts and closes every
+/// connection.
 fn listener(lab: &Lab, port: u16) -> Killed {
-    let code = format!(
-        "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
-         s.bind(('192.0.2.3',{port}))\ns.listen(64)\nwhile True:\n    c,_=s.accept()\n    c.close()\n"
-    );
-    let child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.netns("c"),
-            "/usr/bin/python3",
-            "-c",
-            &code,
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let up = poll_until(Duration::from_secs(5), || {
-        Command::new("ip")
-            .args(["netns", "exec", &lab.netns("c"), "ss", "-ltn"])
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(":{port}")))
-    });
-    assert!(up, "the listener on port {port} is up");
-    Killed(child)
+    python_listener(lab, port, "")
 }
 
 /// A TCP listener on the client host that appends a line to `accepts` for each connection.
 fn counting_listener(lab: &Lab, port: u16, accepts: &std::path::Path) -> Killed {
+    let note = format!("    open('{}','a').write(a[0]+'\\n')\n", accepts.display());
+    python_listener(lab, port, &note)
+}
+
+/// A python3 TCP listener on 192.0.2.3:`port` in the client namespace, running `on_accept`
+/// (lines indented by four spaces, `a` the peer's address) before closing each connection;
+/// returns once it listens.
+fn python_listener(lab: &Lab, port: u16, on_accept: &str) -> Killed {
     let code = format!(
         "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
-         s.bind(('192.0.2.3',{port}))\ns.listen(64)\nwhile True:\n    c,a=s.accept()\n    \
-         open('{}','a').write(a[0]+'\\n')\n    c.close()\n",
-        accepts.display()
+         s.bind(('192.0.2.3',{port}))\ns.listen(64)\nwhile True:\n    c,a=s.accept()\n\
+         {on_accept}    c.close()\n"
     );
     let child = Command::new("ip")
         .args([
