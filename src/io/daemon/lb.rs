@@ -284,16 +284,17 @@ impl Lb {
 /// Applies `ops`, logging each refusal unless it is one `refusals` has logged already; whether
 /// the kernel took all of them.
 fn apply(ipvs: &mut Ipvs, ops: &[crate::ipvs::Op], refusals: &mut Repeats) -> bool {
-    let (ok, failures) = match ops.is_empty() {
+    let (ok, failures) = if ops.is_empty() {
         // Nothing asked: what failed before is no longer wanted (a round without failures).
-        true => (true, Vec::new()),
-        false => match ipvs.apply(ops) {
+        (true, Vec::new())
+    } else {
+        match ipvs.apply(ops) {
             Ok(failures) => (
                 failures.is_empty(),
                 failures.iter().map(|f| f.to_string()).collect(),
             ),
             Err(e) => (false, vec![format!("IPVS: {e}")]),
-        },
+        }
     };
     for line in refusals.round(failures) {
         lb_error!("{line}");
